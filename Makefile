@@ -1,0 +1,57 @@
+# Dispatch 112 — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# `make run` loads demo users only in the embedded (DEBUG) mode; pass
+# SEED_FLAGS=--force-demo-users to have them on a production-mode demo.
+SEED_FLAGS ?= $(if $(DATABASE_URL),--no-users,)
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-browser lint format messages bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python >= 3.11 is required: make PYTHON=python3.12 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo $(SEED_FLAGS)
+ifdef DATABASE_URL
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/daphne -b $(HOST) -p $(PORT) dispatch112.asgi:application
+else
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+endif
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (apt-get install chromium); .ci/run installs it.
+test-browser: install
+	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Extract and compile the translation catalogues (needs GNU gettext; the .mo files are committed).
+messages: install
+	$(BIN)/python manage.py makemessages -l id -l en --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

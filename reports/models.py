@@ -1,0 +1,380 @@
+"""Calls, reports, their per-agency assignments, the append-only event log and the chat.
+
+Rows are changed only through reports.services; nothing here has business logic."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import PRIORITY_VALIDATORS, Agency, Category, Kecamatan, Priority
+
+USER = settings.AUTH_USER_MODEL
+
+
+def _actor(verbose_name) -> models.ForeignKey:
+    """Who took a step; kept even if the user is later deactivated."""
+    return models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
+class CallOutcome(models.TextChoices):
+    REPORT = "report", _("report created")
+    ATTACHED = "attached", _("attached to an existing report")
+    INFORMATION = "information", _("information request")
+    PRANK = "prank", _("prank call")
+    GHOST = "ghost", _("ghost (silent) call")
+    OTHER = "other", _("other")
+
+
+class Call(models.Model):
+    """Every incoming call, whatever came of it."""
+
+    caller_phone = models.CharField(_("caller phone"), max_length=20)
+    caller_name = models.CharField(_("caller name"), max_length=120, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    operator = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="calls", verbose_name=_("operator")
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices)
+    report = models.ForeignKey(
+        "Report",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("report"),
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        indexes = [
+            models.Index(fields=["caller_phone", "-received_at"], name="call_phone_idx"),
+            models.Index(fields=["received_at", "outcome"], name="call_day_outcome_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=CallOutcome.values), name="call_outcome_valid"
+            ),
+            # A call that created or joined a report points at it; no other call does.
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome__in=[CallOutcome.REPORT, CallOutcome.ATTACHED], report__isnull=False)
+                    | (
+                        ~Q(outcome__in=[CallOutcome.REPORT, CallOutcome.ATTACHED])
+                        & Q(report__isnull=True)
+                    )
+                ),
+                name="call_report_matches_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller_phone} · {self.get_outcome_display()}"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+
+
+class CloseReason(models.TextChoices):
+    RESOLVED = "resolved", _("resolved")
+    PRANK = "prank", _("prank")
+    GHOST = "ghost", _("ghost call")
+    INFORMATION = "information", _("information only")
+    NON_EMERGENCY = "non_emergency", _("not an emergency")
+    DUPLICATE = "duplicate", _("duplicate")
+
+
+class Report(models.Model):
+    """An incident (laporan). The response clock starts at `received_at`."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    caller_name = models.CharField(_("caller name"), max_length=120, blank=True)
+    caller_phone = models.CharField(_("caller phone"), max_length=20)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="reports", verbose_name=_("category")
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, validators=PRIORITY_VALIDATORS
+    )
+    description = models.TextField(_("description"), max_length=4000)
+    address = models.CharField(_("address"), max_length=300)
+    kecamatan = models.ForeignKey(
+        Kecamatan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("kecamatan"),
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    received_at = models.DateTimeField(_("received at"))
+    operator = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="reports", verbose_name=_("operator")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ReportStatus.choices, default=ReportStatus.OPEN
+    )
+    close_reason = models.CharField(
+        _("close reason"), max_length=16, choices=CloseReason.choices, blank=True
+    )
+    close_note = models.TextField(_("close note"), blank=True, max_length=2000)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = _actor(_("closed by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="report_status_idx"),
+            models.Index(
+                fields=["category", "kecamatan", "-received_at"], name="report_duplicate_idx"
+            ),
+            models.Index(fields=["caller_phone", "-received_at"], name="report_phone_idx"),
+            models.Index(fields=["received_at"], name="report_received_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(priority__gte=1) & Q(priority__lte=3), name="report_priority_1_to_3"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReportStatus.values), name="report_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=ReportStatus.OPEN, close_reason="", closed_at__isnull=True)
+                    | Q(
+                        status=ReportStatus.CLOSED,
+                        close_reason__in=CloseReason.values,
+                        closed_at__isnull=False,
+                    )
+                ),
+                name="report_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(close_reason=CloseReason.DUPLICATE, duplicate_of__isnull=False)
+                    | (~Q(close_reason=CloseReason.DUPLICATE) & Q(duplicate_of__isnull=True))
+                ),
+                name="report_duplicate_has_link",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(latitude__isnull=True, longitude__isnull=True)
+                    | Q(latitude__isnull=False, longitude__isnull=False)
+                ),
+                name="report_lat_lng_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ReportCounter(models.Model):
+    """Last report number handed out per WIB day; incremented atomically by the database."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report counter")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class AssignmentStatus(models.TextChoices):
+    NOTIFIED = "notified", _("notified")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    DISPATCHED = "dispatched", _("dispatched")
+    ON_SCENE = "on_scene", _("on scene")
+    RESOLVED = "resolved", _("resolved")
+    REJECTED = "rejected", _("rejected")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+OPEN_ASSIGNMENT_STATUSES = (
+    AssignmentStatus.NOTIFIED,
+    AssignmentStatus.ACKNOWLEDGED,
+    AssignmentStatus.DISPATCHED,
+    AssignmentStatus.ON_SCENE,
+)
+
+
+class Assignment(models.Model):
+    """One report as one agency's job. Each step keeps its time and who did it."""
+
+    report = models.ForeignKey(
+        Report, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("report")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("agency")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=AssignmentStatus.choices,
+        default=AssignmentStatus.NOTIFIED,
+    )
+    notified_at = models.DateTimeField(_("notified at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = _actor(_("acknowledged by"))
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    dispatched_by = _actor(_("dispatched by"))
+    eta_minutes = models.PositiveSmallIntegerField(
+        _("ETA (minutes)"), null=True, blank=True, validators=[MaxValueValidator(1440)]
+    )
+    unit = models.CharField(_("unit"), max_length=80, blank=True)
+    arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
+    arrived_by = _actor(_("arrival marked by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = _actor(_("resolved by"))
+    resolution_note = models.TextField(_("resolution note"), blank=True, max_length=2000)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejected_by = _actor(_("rejected by"))
+    reject_reason = models.TextField(_("reject reason"), blank=True, max_length=2000)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = _actor(_("cancelled by"))
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["notified_at", "id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [
+            # The agency queue: an agency's open assignments, oldest first.
+            models.Index(fields=["agency", "status", "notified_at"], name="assignment_queue_idx"),
+            # Performance pages: an agency's assignments over a period.
+            models.Index(fields=["agency", "notified_at"], name="assignment_agency_time_idx"),
+            # The escalation sweep: still-notified assignments by age.
+            models.Index(
+                fields=["notified_at"],
+                name="assignment_unacked_idx",
+                condition=Q(status="notified", escalated_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "agency"], name="assignment_one_per_agency"),
+            models.CheckConstraint(
+                condition=Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AssignmentStatus.REJECTED) | ~Q(reject_reason=""),
+                name="assignment_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AssignmentStatus.DISPATCHED) | Q(eta_minutes__isnull=False),
+                name="assignment_dispatched_has_eta",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} → {self.agency_id} ({self.status})"
+
+
+class Event(models.Model):
+    """Append-only log of everything that happened to a report. The id is the websocket
+    event id: strictly increasing, so a client can resume after the last one it saw."""
+
+    id = models.BigAutoField(primary_key=True)
+    report = models.ForeignKey(
+        Report, on_delete=models.PROTECT, related_name="events", verbose_name=_("report")
+    )
+    assignment = models.ForeignKey(
+        Assignment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("assignment"),
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    actor = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.kind}"
+
+
+class Message(models.Model):
+    """A chat line on a report, between the agencies and the command centre."""
+
+    report = models.ForeignKey(
+        Report, on_delete=models.PROTECT, related_name="messages", verbose_name=_("report")
+    )
+    author = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    author_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author's agency"),
+    )
+    body = models.TextField(_("message"), max_length=2000)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["report", "created_at"], name="message_report_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.body[:40]}"

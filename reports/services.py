@@ -1,0 +1,442 @@
+"""Every change to calls, reports, assignments and messages goes through these functions.
+
+Each runs in one transaction, records what happened as Events, and has the Events published
+to live dashboards only after the transaction commits (notifications.publish)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Category, Kecamatan
+from agencies.roles import Role, user_agency, user_role
+from agencies.routing import route
+from notifications.publish import publish_on_commit
+
+from .errors import ActionForbidden, TransitionNotAllowed
+from .models import (
+    OPEN_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Call,
+    CallOutcome,
+    CloseReason,
+    Event,
+    Message,
+    Report,
+    ReportStatus,
+)
+from .numbering import next_report_number
+from .phone import normalize_phone
+from .selectors import report_visible_to
+from .validation import (
+    Errors,
+    clean_choice,
+    clean_coordinate,
+    clean_received_at,
+    clean_text,
+    resolve_by_code,
+)
+
+User = AbstractBaseUser
+
+
+def _require_role(user: User, *roles: Role) -> None:
+    if user_role(user) not in roles:
+        raise ActionForbidden(_("Your role may not do this."))
+
+
+def _emit(
+    report: Report,
+    kind: str,
+    *,
+    actor: User | None,
+    assignment: Assignment | None = None,
+    data: dict | None = None,
+) -> Event:
+    """Appends an Event and has it published once the surrounding transaction commits."""
+    event = Event.objects.create(
+        report=report, assignment=assignment, kind=kind, actor=actor, data=data or {}
+    )
+    publish_on_commit(event)
+    return event
+
+
+def _clean_phone(errors: Errors, value) -> str:
+    try:
+        return normalize_phone(value)
+    except ValidationError as error:
+        errors.add("caller_phone", error)
+        return ""
+
+
+# --- Reports and calls --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_create(
+    *,
+    operator: User,
+    caller_phone: str,
+    category: Category | str,
+    description: str,
+    address: str,
+    caller_name: str = "",
+    kecamatan: Kecamatan | str | None = None,
+    latitude: Decimal | float | str | None = None,
+    longitude: Decimal | float | str | None = None,
+    priority: int | None = None,
+    agencies: Sequence[str] | None = None,
+    received_at: datetime | None = None,
+) -> Report:
+    """Logs a call as a new report and fans it out: one Assignment per routed agency.
+
+    `agencies`, when given, replaces the category's default routing. Writes the Call (outcome
+    ``report``), the Report, its Assignments and their Events in one transaction; raises
+    ValidationError with every field error and saves nothing on bad input."""
+    _require_role(operator, Role.OPERATOR)
+    errors = Errors()
+    phone = _clean_phone(errors, caller_phone)
+    caller_name = clean_text(errors, "caller_name", caller_name, max_length=120)
+    description = clean_text(errors, "description", description, max_length=4000, required=True)
+    address = clean_text(errors, "address", address, max_length=300, required=True)
+    category = resolve_by_code(errors, "category", Category, category, required=True)
+    kecamatan = resolve_by_code(errors, "kecamatan", Kecamatan, kecamatan, required=False)
+    lat = clean_coordinate(errors, "latitude", latitude, 90)
+    lng = clean_coordinate(errors, "longitude", longitude, 180)
+    if (lat is None) != (lng is None) and "latitude" not in errors.by_field:
+        errors.add("longitude" if lng is None else "latitude", _("Give both coordinates."))
+    received_at = clean_received_at(errors, received_at)
+    if priority is None and category is not None:
+        priority = category.default_priority
+    if priority is not None and (
+        isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 3
+    ):
+        errors.add("priority", _("Priority is 1 (life-threatening), 2 or 3."))
+    if category is not None and not category.active:
+        errors.add("category", _("This category is no longer in use."))
+    if agencies is not None and (isinstance(agencies, str) or not isinstance(agencies, Sequence)):
+        errors.add("agencies", _("Give a list of agency codes."))
+    elif category is not None:
+        try:
+            routed = route(category=category, agency_codes=agencies)
+        except ValidationError as error:
+            errors.absorb(error)
+    errors.raise_if_any()
+
+    report = Report.objects.create(
+        number=next_report_number(received_at),
+        caller_name=caller_name,
+        caller_phone=phone,
+        category=category,
+        priority=priority,
+        description=description,
+        address=address,
+        kecamatan=kecamatan,
+        latitude=lat,
+        longitude=lng,
+        received_at=received_at,
+        operator=operator,
+    )
+    Call.objects.create(
+        caller_phone=phone,
+        caller_name=caller_name,
+        received_at=received_at,
+        operator=operator,
+        outcome=CallOutcome.REPORT,
+        report=report,
+    )
+    _emit(report, "report.created", actor=operator, data={"agencies": [a.code for a in routed]})
+    now = timezone.now()
+    assignments = Assignment.objects.bulk_create(
+        [Assignment(report=report, agency=agency, notified_at=now) for agency in routed]
+    )
+    for assignment in assignments:
+        _emit(report, "assignment.created", actor=operator, assignment=assignment)
+    return report
+
+
+@transaction.atomic
+def call_log(
+    *,
+    operator: User,
+    caller_phone: str,
+    outcome: str,
+    caller_name: str = "",
+    note: str = "",
+    report: Report | int | None = None,
+    received_at: datetime | None = None,
+) -> Call:
+    """Logs a call that created no report: information, prank, ghost, other — or one
+    ``attached`` to an open report about the same incident (it is not dispatched again)."""
+    _require_role(operator, Role.OPERATOR)
+    errors = Errors()
+    phone = _clean_phone(errors, caller_phone)
+    caller_name = clean_text(errors, "caller_name", caller_name, max_length=120)
+    note = clean_text(errors, "note", note, max_length=2000)
+    received_at = clean_received_at(errors, received_at)
+    clean_choice(errors, "outcome", outcome, CallOutcome)
+    if outcome == CallOutcome.REPORT:
+        errors.add("outcome", _("A call that creates a report is logged with the report."))
+    if outcome == CallOutcome.ATTACHED:
+        report_id = report.pk if isinstance(report, Report) else report
+        report = Report.objects.select_for_update(no_key=True).filter(pk=report_id).first()
+        if report is None:
+            errors.add("report", _("Choose the open report this call is about."))
+        elif report.status != ReportStatus.OPEN:
+            errors.add("report", _("Report %(number)s is closed.") % {"number": report.number})
+    elif report is not None:
+        errors.add("report", _("Only an attached call refers to a report."))
+    errors.raise_if_any()
+
+    call = Call.objects.create(
+        caller_phone=phone,
+        caller_name=caller_name,
+        received_at=received_at,
+        operator=operator,
+        outcome=outcome,
+        report=report if outcome == CallOutcome.ATTACHED else None,
+        note=note,
+    )
+    if call.report is not None:
+        _emit(
+            call.report,
+            "call.attached",
+            actor=operator,
+            data={"call": call.pk, "caller_phone": phone, "note": note},
+        )
+    return call
+
+
+@transaction.atomic
+def report_close(
+    *,
+    actor: User,
+    report: Report | int,
+    reason: str,
+    note: str = "",
+    duplicate_of: Report | int | None = None,
+) -> Report:
+    """Closes an open report and cancels its assignments that are still open."""
+    _require_role(actor, Role.OPERATOR)
+    report_id = report.pk if isinstance(report, Report) else report
+    # NO KEY UPDATE: Event and Message inserts elsewhere take KEY SHARE locks on this row
+    # (their foreign keys); a full FOR UPDATE here would deadlock with them.
+    report = Report.objects.select_for_update(no_key=True).get(pk=report_id)
+    if report.status == ReportStatus.CLOSED:
+        raise TransitionNotAllowed(
+            _("Report %(number)s is already closed.") % {"number": report.number}
+        )
+    errors = Errors()
+    clean_choice(errors, "reason", reason, CloseReason)
+    note = clean_text(errors, "note", note, max_length=2000)
+    original = None
+    if reason == CloseReason.DUPLICATE:
+        original_id = duplicate_of.pk if isinstance(duplicate_of, Report) else duplicate_of
+        original = Report.objects.filter(pk=original_id).first() if original_id else None
+        if original is None:
+            errors.add("duplicate_of", _("Choose the report this one duplicates."))
+        elif original.pk == report.pk:
+            errors.add("duplicate_of", _("A report cannot duplicate itself."))
+    elif duplicate_of is not None:
+        errors.add("duplicate_of", _("Only a duplicate refers to another report."))
+    errors.raise_if_any()
+
+    now = timezone.now()
+    for assignment in report.assignments.select_for_update(no_key=True).filter(
+        status__in=OPEN_ASSIGNMENT_STATUSES
+    ):
+        _apply(assignment, ASSIGNMENT_ACTIONS["cancel"], actor=actor, now=now)
+    report.status = ReportStatus.CLOSED
+    report.close_reason = reason
+    report.close_note = note
+    report.duplicate_of = original
+    report.closed_at = now
+    report.closed_by = actor
+    report.save(
+        update_fields=[
+            "status",
+            "close_reason",
+            "close_note",
+            "duplicate_of",
+            "closed_at",
+            "closed_by",
+        ]
+    )
+    _emit(
+        report,
+        "report.closed",
+        actor=actor,
+        data={"reason": reason, "note": note, "duplicate_of": original.pk if original else None},
+    )
+    return report
+
+
+@transaction.atomic
+def message_post(*, author: User, report: Report | int, body: str) -> Message:
+    """Adds a chat line to a report, from the command centre or one of its agencies."""
+    report_id = report.pk if isinstance(report, Report) else report
+    report = report_visible_to(author, report_id)
+    if report is None or user_role(author) == Role.NONE:
+        raise ActionForbidden(_("You cannot write on this report."))
+    errors = Errors()
+    body = clean_text(errors, "body", body, max_length=2000, required=True)
+    errors.raise_if_any()
+    message = Message.objects.create(
+        report=report, author=author, author_agency=user_agency(author), body=body
+    )
+    _emit(report, "message.created", actor=author, data={"message": message.pk})
+    return message
+
+
+# --- The assignment state machine ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentAction:
+    name: str
+    sources: frozenset[str]
+    target: str
+    stamp: str  # prefix of the <stamp>_at / <stamp>_by fields this step fills
+
+
+ASSIGNMENT_ACTIONS: dict[str, AssignmentAction] = {
+    a.name: a
+    for a in [
+        AssignmentAction(
+            "acknowledge", frozenset({"notified"}), AssignmentStatus.ACKNOWLEDGED, "acknowledged"
+        ),
+        # Dispatching straight from `notified` acknowledges at the same moment: an ambulance
+        # crew should not need two taps to roll.
+        AssignmentAction(
+            "dispatch",
+            frozenset({"notified", "acknowledged"}),
+            AssignmentStatus.DISPATCHED,
+            "dispatched",
+        ),
+        AssignmentAction("arrive", frozenset({"dispatched"}), AssignmentStatus.ON_SCENE, "arrived"),
+        AssignmentAction("resolve", frozenset({"on_scene"}), AssignmentStatus.RESOLVED, "resolved"),
+        AssignmentAction(
+            "reject", frozenset({"notified", "acknowledged"}), AssignmentStatus.REJECTED, "rejected"
+        ),
+        AssignmentAction(
+            "cancel", frozenset(OPEN_ASSIGNMENT_STATUSES), AssignmentStatus.CANCELLED, "cancelled"
+        ),
+    ]
+}
+
+
+def _apply(
+    assignment: Assignment,
+    action: AssignmentAction,
+    *,
+    actor: User,
+    now: datetime,
+    fields: dict | None = None,
+) -> Assignment:
+    """Moves a locked assignment along `action`, stamping time and actor, and emits the Event."""
+    if assignment.status not in action.sources:
+        raise TransitionNotAllowed(
+            _("Cannot %(action)s an assignment that is %(status)s.")
+            % {"action": action.name, "status": assignment.get_status_display()}
+        )
+    fields = dict(fields or {})
+    fields["status"] = action.target
+    fields[f"{action.stamp}_at"] = now
+    fields[f"{action.stamp}_by"] = actor
+    if action.name == "dispatch" and assignment.acknowledged_at is None:
+        fields["acknowledged_at"] = now
+        fields["acknowledged_by"] = actor
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    assignment.save(update_fields=list(fields))
+    data = {k: v for k, v in fields.items() if k in ("eta_minutes", "unit", "reject_reason")}
+    _emit(
+        assignment.report,
+        f"assignment.{action.stamp}",
+        actor=actor,
+        assignment=assignment,
+        data={"status": action.target, **data},
+    )
+    return assignment
+
+
+def _transition(
+    assignment: Assignment | int, action_name: str, *, actor: User, fields: dict | None = None
+) -> Assignment:
+    action = ASSIGNMENT_ACTIONS[action_name]
+    assignment_id = assignment.pk if isinstance(assignment, Assignment) else assignment
+    with transaction.atomic():
+        # The row lock serialises concurrent actions: the second one sees the new status.
+        locked = (
+            Assignment.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("report", "agency")
+            .get(pk=assignment_id)
+        )
+        role = user_role(actor)
+        if action_name == "cancel":
+            allowed = role == Role.OPERATOR
+        else:
+            # Agency staff act on their own agency's work; an operator may record a step an
+            # agency reported by radio or phone.
+            allowed = role == Role.OPERATOR or (
+                role == Role.AGENCY_STAFF and user_agency(actor) == locked.agency
+            )
+        if not allowed:
+            raise ActionForbidden(_("You may not act on this assignment."))
+        return _apply(locked, action, actor=actor, now=timezone.now(), fields=fields)
+
+
+def assignment_acknowledge(*, assignment: Assignment | int, actor: User) -> Assignment:
+    """notified → acknowledged: the agency has seen it."""
+    return _transition(assignment, "acknowledge", actor=actor)
+
+
+def assignment_dispatch(
+    *, assignment: Assignment | int, actor: User, eta_minutes: int, unit: str = ""
+) -> Assignment:
+    """notified/acknowledged → dispatched, with the unit sent and its ETA in minutes."""
+    errors = Errors()
+    if isinstance(eta_minutes, bool) or not isinstance(eta_minutes, int):
+        errors.add("eta_minutes", _("Give the ETA in whole minutes."))
+    elif not 0 <= eta_minutes <= 1440:
+        errors.add("eta_minutes", _("The ETA is between 0 and 1440 minutes."))
+    unit = clean_text(errors, "unit", unit, max_length=80)
+    errors.raise_if_any()
+    return _transition(
+        assignment, "dispatch", actor=actor, fields={"eta_minutes": eta_minutes, "unit": unit}
+    )
+
+
+def assignment_arrive(*, assignment: Assignment | int, actor: User) -> Assignment:
+    """dispatched → on_scene: stops the response-time clock."""
+    return _transition(assignment, "arrive", actor=actor)
+
+
+def assignment_resolve(*, assignment: Assignment | int, actor: User, note: str = "") -> Assignment:
+    """on_scene → resolved, with an optional note on what was done."""
+    errors = Errors()
+    note = clean_text(errors, "note", note, max_length=2000)
+    errors.raise_if_any()
+    return _transition(assignment, "resolve", actor=actor, fields={"resolution_note": note})
+
+
+def assignment_reject(*, assignment: Assignment | int, actor: User, reason: str) -> Assignment:
+    """notified/acknowledged → rejected: not this agency's job; the reason is required."""
+    errors = Errors()
+    reason = clean_text(errors, "reason", reason, max_length=2000, required=True)
+    errors.raise_if_any()
+    return _transition(assignment, "reject", actor=actor, fields={"reject_reason": reason})
+
+
+def assignment_cancel(*, assignment: Assignment | int, actor: User) -> Assignment:
+    """Any open state → cancelled, by the command centre."""
+    return _transition(assignment, "cancel", actor=actor)

@@ -1,0 +1,122 @@
+"""Input checks shared by the services. They collect every problem into one
+ValidationError keyed by field, so a form or an API client sees all of them at once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# A call cannot be received in the future; a little slack absorbs clock drift between the
+# operator's browser and the server.
+RECEIVED_AT_FUTURE_SLACK = timedelta(seconds=60)
+
+
+class Errors:
+    """Accumulates field errors; `raise_if_any()` raises them together."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[ValidationError]] = {}
+
+    def add(self, field: str, error: ValidationError | str) -> None:
+        if isinstance(error, ValidationError):
+            self.by_field.setdefault(field, []).extend(error.error_list)
+        else:
+            self.by_field.setdefault(field, []).append(ValidationError(error))
+
+    def absorb(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                self.by_field.setdefault(field, []).extend(errors)
+        else:
+            self.by_field.setdefault("non_field_errors", []).extend(error.error_list)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def clean_text(
+    errors: Errors, field: str, value: Any, *, max_length: int, required: bool = False
+) -> str:
+    """Strips a free-text value; reports missing, wrong-typed, too long or NUL-containing."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, _("Must be text."))
+        return ""
+    value = value.strip()
+    if "\x00" in value:
+        errors.add(field, _("Null characters are not allowed."))
+    elif len(value) > max_length:
+        errors.add(
+            field,
+            _("At most %(max)d characters (this has %(n)d).")
+            % {"max": max_length, "n": len(value)},
+        )
+    elif required and not value:
+        errors.add(field, _("This field is required."))
+    return value
+
+
+def clean_received_at(errors: Errors, value: datetime | None) -> datetime:
+    now = timezone.now()
+    if value is None:
+        return now
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        errors.add("received_at", _("Give a date and time with its time zone."))
+        return now
+    if value > now + RECEIVED_AT_FUTURE_SLACK:
+        errors.add("received_at", _("A call cannot be received in the future."))
+    return value
+
+
+def clean_choice(errors: Errors, field: str, value: Any, choices: type[models.Choices]) -> Any:
+    if value not in choices.values:
+        errors.add(
+            field,
+            _("“%(value)s” is not one of: %(choices)s.")
+            % {"value": value, "choices": ", ".join(map(str, choices.values))},
+        )
+    return value
+
+
+def clean_coordinate(errors: Errors, field: str, value: Any, limit: int) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        errors.add(field, _("Must be a number."))
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors.add(field, _("Must be a number."))
+        return None
+    if not number.is_finite() or not -limit <= number <= limit:
+        errors.add(field, _("Must be between -%(limit)d and %(limit)d.") % {"limit": limit})
+        return None
+    return number.quantize(Decimal("0.000001"))
+
+
+def resolve_by_code(
+    errors: Errors, field: str, model: type[models.Model], value: Any, *, required: bool
+):
+    """Accepts a model instance or its code; returns the instance or None."""
+    if value is None or value == "":
+        if required:
+            errors.add(field, _("This field is required."))
+        return None
+    if isinstance(value, model):
+        return value
+    if not isinstance(value, str):
+        errors.add(field, _("Give the code as text."))
+        return None
+    instance = model.objects.filter(code=value).first()
+    if instance is None:
+        errors.add(field, _("Unknown code “%(code)s”.") % {"code": value})
+    return instance

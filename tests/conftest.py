@@ -1,0 +1,66 @@
+import pytest
+from django.conf import settings
+
+from agencies.models import Agency
+from agencies.seed import seed_configuration
+from reports import services
+
+from .factories import AgencyStaffFactory, OperatorFactory, SupervisorFactory
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL set (CI's second pass does)")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def city(db):
+    """The seeded configuration of SPEC §3: agencies, categories with routing, kecamatan."""
+    seed_configuration()
+
+
+@pytest.fixture
+def operator(db):
+    return OperatorFactory()
+
+
+@pytest.fixture
+def supervisor(db):
+    return SupervisorFactory()
+
+
+@pytest.fixture
+def staff_of(city):
+    """staff_of("dishub") → a staff user of that seeded agency."""
+
+    def make(code: str):
+        return AgencyStaffFactory(agency=Agency.objects.get(code=code))
+
+    return make
+
+
+@pytest.fixture
+def make_report(city, operator):
+    """Creates a report through the service, with sensible defaults for the other fields."""
+
+    def make(**overrides):
+        fields = {
+            "operator": operator,
+            "caller_phone": "081234567890",
+            "caller_name": "Budi Santoso",
+            "category": "kemacetan",
+            "description": "Macet total di simpang lima",
+            "address": "Jl. Pahlawan",
+            "kecamatan": "semarang_tengah",
+        }
+        fields.update(overrides)
+        return services.report_create(**fields)
+
+    return make

@@ -1,0 +1,99 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from agencies.models import Agency, AgencyMember, Category, Kecamatan
+from agencies.roles import OPERATOR_GROUP, SUPERVISOR_GROUP
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"agency{n}")
+    name = factory.LazyAttribute(lambda o: f"Agency {o.code}")
+    short_name = factory.LazyAttribute(lambda o: o.code.upper())
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"category{n}")
+    name = factory.LazyAttribute(lambda o: f"Category {o.code}")
+    default_priority = 2
+
+    @factory.post_generation
+    def default_agencies(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.default_agencies.set(extracted)
+
+
+class KecamatanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Kecamatan
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"kecamatan{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "secret-112")
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        """UserFactory(group="operator") puts the user in that group."""
+        if create:
+            if extracted:
+                self.groups.add(Group.objects.get_or_create(name=extracted)[0])
+            self.save()
+
+
+class OperatorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"operator{n}")
+    group = factory.PostGeneration(
+        lambda user, create, extracted, **kw: _join(user, OPERATOR_GROUP)
+    )
+
+
+class SupervisorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"supervisor{n}")
+    group = factory.PostGeneration(
+        lambda user, create, extracted, **kw: _join(user, SUPERVISOR_GROUP)
+    )
+
+
+def _join(user, group_name: str) -> None:
+    user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+    user.save()
+
+
+class AgencyStaffFactory(UserFactory):
+    """A staff user of `agency` (pass agency=<Agency>)."""
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    membership = factory.RelatedFactory(
+        "tests.factories.AgencyMemberFactory",
+        factory_related_name="user",
+        agency=factory.SelfAttribute("..agency"),
+    )
+
+    class Params:
+        agency = factory.SubFactory(AgencyFactory)
+
+
+class AgencyMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgencyMember
+
+    user = factory.SubFactory(UserFactory)
+    agency = factory.SubFactory(AgencyFactory)

@@ -1,0 +1,110 @@
+"""Races on PostgreSQL with real connections, one per thread."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from reports import services
+from reports.errors import TransitionNotAllowed
+from reports.models import Assignment, Event, Report
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(count: int, work) -> list:
+    """Runs work(i) in `count` threads started together; returns each result or exception."""
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def target(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # collected and asserted on by the test
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+def waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        # Statistics are snapshotted per transaction; this poll runs inside one.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_concurrent_acknowledges_exactly_one_wins(make_report, staff_of):
+    assignment = make_report().assignments.get(agency__code="dishub")
+    crew = [staff_of("dishub") for _ in range(8)]
+    # Hold the row so that all eight requests are in flight at once, then let them go.
+    with transaction.atomic():
+        Assignment.objects.select_for_update().get(pk=assignment.pk)
+        threads, results = run_in_threads(
+            8, lambda i: services.assignment_acknowledge(assignment=assignment.pk, actor=crew[i])
+        )
+        deadline = time.monotonic() + 10
+        while waiting_on_locks() < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert waiting_on_locks() == 8
+    for thread in threads:
+        thread.join(timeout=30)
+
+    winners = [r for r in results if isinstance(r, Assignment)]
+    losers = [r for r in results if isinstance(r, TransitionNotAllowed)]
+    assert (len(winners), len(losers)) == (1, 7), results
+    assignment.refresh_from_db()
+    assert assignment.acknowledged_by == winners[0].acknowledged_by
+    assert Event.objects.filter(assignment=assignment, kind="assignment.acknowledged").count() == 1
+
+
+def test_close_and_acknowledge_race_leaves_a_consistent_report(make_report, staff_of, operator):
+    report = make_report()
+    dishub = report.assignments.get(agency__code="dishub")
+    crew = staff_of("dishub")
+    threads, results = run_in_threads(
+        2,
+        lambda i: (
+            services.report_close(actor=operator, report=report.pk, reason="prank")
+            if i == 0
+            else services.assignment_acknowledge(assignment=dishub.pk, actor=crew)
+        ),
+    )
+    for thread in threads:
+        thread.join(timeout=30)
+    assert isinstance(results[0], Report), results
+    assert isinstance(results[1], Assignment | TransitionNotAllowed), results
+    # Whatever the order, the closed report has no assignment left open.
+    assert set(report.assignments.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_report_numbers_are_unique_under_concurrent_creation(city, operator):
+    count = 16
+
+    def create(i):
+        return services.report_create(
+            operator=operator,
+            caller_phone=f"0812000000{i:02d}",
+            category="kebakaran",
+            description=f"Kebakaran rumah {i}",
+            address="Jl. Gajahmada",
+        )
+
+    threads, results = run_in_threads(count, create)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(isinstance(r, Report) for r in results), results
+    numbers = sorted(r.number for r in results)
+    assert [int(n[-4:]) for n in numbers] == list(range(1, count + 1))
+    assert Report.objects.count() == count
+    assert Assignment.objects.count() == count  # kebakaran → damkar only
