@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Category, Kecamatan
 from agencies.roles import Role, user_agency, user_role
@@ -306,13 +307,18 @@ class AssignmentAction:
     sources: frozenset[str]
     target: str
     stamp: str  # prefix of the <stamp>_at / <stamp>_by fields this step fills
+    label: str  # the verb, for error messages
 
 
 ASSIGNMENT_ACTIONS: dict[str, AssignmentAction] = {
     a.name: a
     for a in [
         AssignmentAction(
-            "acknowledge", frozenset({"notified"}), AssignmentStatus.ACKNOWLEDGED, "acknowledged"
+            "acknowledge",
+            frozenset({"notified"}),
+            AssignmentStatus.ACKNOWLEDGED,
+            "acknowledged",
+            gettext_lazy("acknowledge"),
         ),
         # Dispatching straight from `notified` acknowledges at the same moment: an ambulance
         # crew should not need two taps to roll.
@@ -321,14 +327,35 @@ ASSIGNMENT_ACTIONS: dict[str, AssignmentAction] = {
             frozenset({"notified", "acknowledged"}),
             AssignmentStatus.DISPATCHED,
             "dispatched",
-        ),
-        AssignmentAction("arrive", frozenset({"dispatched"}), AssignmentStatus.ON_SCENE, "arrived"),
-        AssignmentAction("resolve", frozenset({"on_scene"}), AssignmentStatus.RESOLVED, "resolved"),
-        AssignmentAction(
-            "reject", frozenset({"notified", "acknowledged"}), AssignmentStatus.REJECTED, "rejected"
+            gettext_lazy("dispatch"),
         ),
         AssignmentAction(
-            "cancel", frozenset(OPEN_ASSIGNMENT_STATUSES), AssignmentStatus.CANCELLED, "cancelled"
+            "arrive",
+            frozenset({"dispatched"}),
+            AssignmentStatus.ON_SCENE,
+            "arrived",
+            gettext_lazy("mark arrival"),
+        ),
+        AssignmentAction(
+            "resolve",
+            frozenset({"on_scene"}),
+            AssignmentStatus.RESOLVED,
+            "resolved",
+            gettext_lazy("resolve"),
+        ),
+        AssignmentAction(
+            "reject",
+            frozenset({"notified", "acknowledged"}),
+            AssignmentStatus.REJECTED,
+            "rejected",
+            gettext_lazy("reject"),
+        ),
+        AssignmentAction(
+            "cancel",
+            frozenset(OPEN_ASSIGNMENT_STATUSES),
+            AssignmentStatus.CANCELLED,
+            "cancelled",
+            gettext_lazy("cancel"),
         ),
     ]
 }
@@ -345,8 +372,8 @@ def _apply(
     """Moves a locked assignment along `action`, stamping time and actor, and emits the Event."""
     if assignment.status not in action.sources:
         raise TransitionNotAllowed(
-            _("Cannot %(action)s an assignment that is %(status)s.")
-            % {"action": action.name, "status": assignment.get_status_display()}
+            _("Cannot %(action)s: the assignment is %(status)s.")
+            % {"action": action.label, "status": assignment.get_status_display()}
         )
     fields = dict(fields or {})
     fields["status"] = action.target

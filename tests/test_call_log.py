@@ -55,7 +55,7 @@ def test_it_rejects_bad_calls(make_report, operator, fields, error_field):
 def test_a_call_cannot_attach_to_a_closed_report(make_report, operator):
     report = make_report()
     services.report_close(actor=operator, report=report, reason="resolved")
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(ValidationError, match="sudah ditutup"):
         services.call_log(
             operator=operator, caller_phone="081234567890", outcome="attached", report=report
         )

@@ -89,7 +89,7 @@ def test_bad_input_gives_every_field_error_and_saves_nothing(make_report, overri
 
 def test_an_inactive_category_is_refused(make_report):
     Category.objects.filter(code="kebakaran").update(active=False)
-    with pytest.raises(ValidationError, match="no longer in use"):
+    with pytest.raises(ValidationError, match="sudah tidak dipakai"):
         make_report(category="kebakaran")
 
 

@@ -57,7 +57,7 @@ def test_inactive_agencies_are_skipped_in_defaults_and_refused_explicitly(make_r
     Agency.objects.filter(code="polrestabes").update(active=False)
     report = make_report(category="kemacetan")
     assert [a.agency.code for a in report.assignments.select_related("agency")] == ["dishub"]
-    with pytest.raises(ValidationError, match="no longer active"):
+    with pytest.raises(ValidationError, match="sudah tidak aktif"):
         make_report(category="kemacetan", agencies=["polrestabes"])
 
 

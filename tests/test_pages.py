@@ -1,0 +1,141 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from reports import services
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.DEBUG = True  # seed_demo's users are for the embedded mode
+    call_command("seed_demo")
+    settings.DEBUG = False
+
+
+def test_login_page_speaks_indonesian_by_default(client, db):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert 'lang="id"' in response.text
+    assert "Masuk" in response.text
+    assert "Kata sandi" in response.text
+
+
+def test_english_is_available(client, db):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")
+    assert 'lang="en"' in response.text
+    assert "Password" in response.text
+
+
+def test_a_wrong_password_says_so(client, demo):
+    response = client.post(reverse("login"), {"username": "operator", "password": "nope"})
+    assert response.status_code == 200
+    assert "Nama pengguna atau kata sandi salah" in response.text
+
+
+def test_anonymous_visitors_are_sent_to_login(client, db):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("username", ["operator", "supervisor", "dishub", "ambulans"])
+def test_demo_users_log_in_and_land_on_their_page(client, demo, username):
+    response = client.post(
+        reverse("login"), {"username": username, "password": "demo112"}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == username
+    assert response.redirect_chain[-1][0] == reverse("home")
+
+
+def test_each_role_sees_its_own_landing(client, demo):
+    from django.contrib.auth import get_user_model
+
+    operator = get_user_model().objects.get(username="operator")
+    report = services.report_create(
+        operator=operator,
+        caller_phone="081234567890",
+        category="kemacetan",
+        description="Macet",
+        address="Jl. Pemuda",
+    )
+    client.login(username="operator", password="demo112")
+    assert report.number in client.get("/").text
+
+    client.login(username="dishub", password="demo112")
+    page = client.get("/").text
+    assert "Antrean Dishub" in page and report.number in page
+
+    client.login(username="dpu", password="demo112")
+    assert report.number not in client.get("/").text
+
+    client.login(username="supervisor", password="demo112")
+    page = client.get("/").text
+    assert "Polrestabes" in page and report.number in page
+
+
+def test_a_user_without_a_role_is_told_so(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    assert "Belum ada peran" in client.get("/").text
+
+
+def test_health_endpoint(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "agencies/agency",
+        "agencies/category",
+        "agencies/kecamatan",
+        "auth/user",
+        "reports/report",
+        "reports/assignment",
+        "reports/call",
+        "reports/event",
+        "reports/message",
+    ],
+)
+def test_admin_lists_open(admin_client, demo, model):
+    assert admin_client.get(f"/admin/{model}/").status_code == 200
+
+
+def test_an_administrator_edits_routing_in_the_admin(admin_client, demo):
+    from agencies.models import Agency, Category
+
+    category = Category.objects.get(code="banjir")
+    ids = list(Agency.objects.filter(code__in=["bpbd", "basarnas"]).values_list("pk", flat=True))
+    response = admin_client.post(
+        f"/admin/agencies/category/{category.pk}/change/",
+        {
+            "code": "banjir",
+            "name": "Banjir",
+            "default_priority": 1,
+            "default_agencies": ids,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert {a.code for a in category.default_agencies.all()} == {"bpbd", "basarnas"}
+
+
+def test_events_cannot_be_edited_or_deleted_in_the_admin(admin_client, demo):
+    from django.contrib.auth import get_user_model
+
+    operator = get_user_model().objects.get(username="operator")
+    report = services.report_create(
+        operator=operator,
+        caller_phone="081234567890",
+        category="kebakaran",
+        description="Api",
+        address="Jl. A",
+    )
+    event = report.events.first()
+    assert admin_client.get(f"/admin/reports/event/{event.pk}/delete/").status_code == 403
+    response = admin_client.post(f"/admin/reports/event/{event.pk}/change/", {"kind": "x"})
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.kind == "report.created"

@@ -1,0 +1,128 @@
+"""The settings module in both modes. Each case imports it in a fresh interpreter with a
+controlled environment, exactly as `make run` or a production process would."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+layer = settings.CHANNEL_LAYERS["default"]
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "layer": layer["BACKEND"],
+    "layer_config": layer.get("CONFIG", {}),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "broker": settings.CELERY_BROKER_URL,
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "debug": settings.DEBUG,
+    "allowed_hosts": settings.ALLOWED_HOSTS,
+    "secure_cookies": settings.SESSION_COOKIE_SECURE,
+    "hsts": settings.SECURE_HSTS_SECONDS,
+    "time_zone": settings.TIME_ZONE,
+    "use_tz": settings.USE_TZ,
+    "language": settings.LANGUAGE_CODE,
+    "languages": [code for code, _ in settings.LANGUAGES],
+    "first_app": settings.INSTALLED_APPS[0],
+    "asgi": settings.ASGI_APPLICATION,
+    "ack_timeouts": settings.DISPATCH_ACK_TIMEOUT,
+}))
+"""
+
+
+def load_settings(**environment) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+        and not key.startswith("DISPATCH_")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="dispatch112.settings", ENV_FILE="/nonexistent", **environment
+    )
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def settings_with(**environment) -> dict:
+    result = load_settings(**environment)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_no_environment_is_the_embedded_default():
+    s = settings_with()
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["db_name"].endswith("dispatch112.sqlite3")
+    assert s["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert s["cache"].endswith("LocMemCache")
+    assert (s["broker"], s["eager"]) == ("memory://", True)
+    assert s["debug"] is True
+    assert s["secure_cookies"] is False
+    assert s["ack_timeouts"] == {"1": 60, "2": 120, "3": 300}
+
+
+def test_urls_switch_to_postgres_and_redis_with_debug_off():
+    s = settings_with(
+        DATABASE_URL="postgres://dispatch:pw@db.internal:5432/dispatch112",
+        REDIS_URL="redis://cache.internal:6379/2",
+        SECRET_KEY="a-real-secret",
+        ALLOWED_HOSTS="112.semarangkota.go.id,localhost",
+    )
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["db_name"] == "dispatch112"
+    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["layer_config"]["hosts"] == ["redis://cache.internal:6379/2"]
+    # channels-redis's default capacity of 100 drops messages silently; ours is set on purpose.
+    assert s["layer_config"]["capacity"] >= 1000
+    assert s["cache"].endswith("RedisCache")
+    assert (s["broker"], s["eager"]) == ("redis://cache.internal:6379/2", False)
+    assert s["debug"] is False
+    assert s["allowed_hosts"] == ["112.semarangkota.go.id", "localhost"]
+    assert s["secure_cookies"] is True
+    assert s["hsts"] >= 31536000
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"},
+        {"DEBUG": "false"},
+        {"DEBUG": "off", "SECRET_KEY": ""},
+    ],
+)
+def test_a_secret_key_is_required_when_debug_is_off(environment):
+    result = load_settings(**environment)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_redis_alone_keeps_sqlite_but_shares_events():
+    s = settings_with(REDIS_URL="redis://127.0.0.1:6379/3")
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["eager"] is False
+
+
+def test_ack_timeouts_come_from_the_environment():
+    s = settings_with(DISPATCH_ACK_TIMEOUT_P1="30", DISPATCH_ACK_TIMEOUT_P3="600")
+    assert s["ack_timeouts"] == {"1": 30, "2": 120, "3": 600}
+
+
+@pytest.mark.parametrize("environment", [{}, {"DATABASE_URL": "postgres://h/x", "SECRET_KEY": "k"}])
+def test_both_modes_share_locale_time_and_asgi(environment):
+    s = settings_with(**environment)
+    assert (s["time_zone"], s["use_tz"]) == ("Asia/Jakarta", True)
+    assert s["language"] == "id"
+    assert "en" in s["languages"]
+    assert s["first_app"] == "daphne"
+    assert s["asgi"] == "dispatch112.asgi.application"
