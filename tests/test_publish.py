@@ -79,3 +79,23 @@ def test_nothing_is_published_for_a_rolled_back_transaction(make_report):
         raise RuntimeError("operator's request failed later in the same transaction")
     assert not Report.objects.exists()
     assert received(centre) == []
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_events(make_report, operator):
+    centre = subscribe(ALL_REPORTS_GROUP)
+    with transaction.atomic():
+        kept = make_report(category="kebakaran")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_report(category="banjir")
+            raise RuntimeError("this part of the work is undone")
+        services.call_log(
+            operator=operator, caller_phone="081234567899", outcome="attached", report=kept
+        )
+    messages = received(centre)
+    assert {m["report_id"] for m in messages} == {kept.pk}
+    assert [m["kind"] for m in messages] == [
+        "report.created",
+        "assignment.created",
+        "call.attached",
+    ]
+    assert [m["event_id"] for m in messages] == sorted(m["event_id"] for m in messages)
