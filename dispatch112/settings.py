@@ -101,12 +101,14 @@ if DATABASE_URL:
         "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
     )
 else:
+    SQLITE_PATH = Path(
+        env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "dispatch112.sqlite3"))
+    )
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": Path(
-                env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "dispatch112.sqlite3"))
-            ),
+            "NAME": SQLITE_PATH,
             "OPTIONS": {
                 # WAL lets dashboards read while an operator writes; IMMEDIATE takes the write
                 # lock at BEGIN so two writers queue instead of failing with "database is locked".
