@@ -137,7 +137,7 @@ def seed_demo_users() -> int:
     user.groups.add(supervisors)
     created_count += created
     for agency in Agency.objects.filter(code__in=AGENCIES):
-        user, created = make(agency.code, agency.short_name)
+        user, created = make(agency.code, f"Petugas {agency.short_name}")
         AgencyMember.objects.get_or_create(user=user, defaults={"agency": agency})
         created_count += created
     return created_count

@@ -3,6 +3,7 @@ Run with `make test-browser`; `make test` leaves them out so a fresh machine nee
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,6 +21,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """Saves the README's screenshot `name`.png, so the pictures there stay current."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 def chromium_path() -> str:

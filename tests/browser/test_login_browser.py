@@ -4,6 +4,8 @@ from playwright.sync_api import expect
 
 from reports import services
 
+from .conftest import screenshot
+
 pytestmark = pytest.mark.browser
 
 
@@ -23,6 +25,7 @@ def test_the_operator_logs_in_with_the_keyboard_and_sees_open_reports(page_for):
     expect(row).to_contain_text("Kebakaran")
     expect(row).to_contain_text("Damkar · diberitahukan")
     expect(row).to_contain_text("Semarang Tengah")
+    screenshot(page, "operator-landing")
 
 
 def test_an_agency_queue_works_at_phone_width(page_for):
@@ -47,6 +50,7 @@ def test_an_agency_queue_works_at_phone_width(page_for):
     expect(page.locator(".queue li", has_text=fire.number)).to_have_count(0)
     # Nothing sticks out sideways on a 375-px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "agency-queue-phone")
 
 
 def test_a_wrong_password_is_explained(browser, live_server, demo_city):
