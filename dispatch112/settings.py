@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "agencies",
@@ -199,6 +200,40 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 
+# --- API ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Token first: an unauthenticated API client gets 401 with a WWW-Authenticate header.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["dispatch112.api.HasRole"],
+    "DEFAULT_PAGINATION_CLASS": "dispatch112.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "dispatch112.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dispatch 112 API",
+    "DESCRIPTION": "Calls, reports, per-agency assignments and their state machine.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Served from drf-spectacular-sidecar: the docs work with no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "agencies.models.Priority",
+        "CloseReasonEnum": "reports.models.CloseReason",
+        "CallOutcomeEnum": "reports.models.CallOutcome",
+        "AssignmentStatusEnum": "reports.models.AssignmentStatus",
+        "ReportStatusEnum": "reports.models.ReportStatus",
+    },
+}
+
 # --- Dispatch rules -------------------------------------------------------------------------------
 # Seconds an assignment may stay `notified` before it is escalated, per report priority.
 DISPATCH_ACK_TIMEOUT = {
@@ -206,6 +241,15 @@ DISPATCH_ACK_TIMEOUT = {
     2: env.int("DISPATCH_ACK_TIMEOUT_P2", default=120),
     3: env.int("DISPATCH_ACK_TIMEOUT_P3", default=300),
 }
+# A number is flagged as a repeat prank caller after this many prank or ghost calls within
+# the window (Kominfo blocks such numbers in stages).
+DISPATCH_PRANK_FLAG_THRESHOLD = env.int("DISPATCH_PRANK_FLAG_THRESHOLD", default=3)
+DISPATCH_PRANK_WINDOW_DAYS = env.int("DISPATCH_PRANK_WINDOW_DAYS", default=30)
+# Map tiles for the operator's pin. The form works without them (no internet, no tiles).
+DISPATCH_MAP_TILES = env.str(
+    "DISPATCH_MAP_TILES", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+DISPATCH_MAP_CENTER = env.list("DISPATCH_MAP_CENTER", cast=float, default=[-6.9932, 110.4203])
 # Prefix of the human-readable report number, e.g. LAP-20261125-0042.
 DISPATCH_REPORT_PREFIX = env.str("DISPATCH_REPORT_PREFIX", default="LAP")
 

@@ -3,12 +3,17 @@ pages and the live events all go through it."""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from agencies.roles import Role, user_agency, user_role
 
-from .models import Assignment, Report, ReportStatus
+from .models import Assignment, Call, CallOutcome, Report, ReportStatus
 
 
 def reports_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
@@ -33,10 +38,93 @@ def assignments_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[A
 
 
 def open_reports_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
-    return (
-        reports_visible_to(user)
-        .filter(status=ReportStatus.OPEN)
-        .select_related("category", "kecamatan")
-        .prefetch_related("assignments__agency")
-        .order_by("priority", "received_at")
+    return with_details(reports_visible_to(user).filter(status=ReportStatus.OPEN)).order_by(
+        "priority", "received_at"
+    )
+
+
+# --- Operator helpers: a caller's history, possible duplicates -----------------------------------
+
+DUPLICATE_WINDOW = timedelta(hours=1)
+DUPLICATE_RADIUS_METRES = 500
+_METRES_PER_DEGREE = 111_320
+
+
+def phone_history(phone: str, *, now: datetime | None = None, recent: int = 10) -> dict:
+    """What an operator should know about a (normalised) number before talking: how often it
+    called, how many prank/ghost calls in the window, whether it is flagged, its open reports."""
+    now = now or timezone.now()
+    calls = Call.objects.filter(caller_phone=phone)
+    window_start = now - timedelta(days=settings.DISPATCH_PRANK_WINDOW_DAYS)
+    prank_count = calls.filter(
+        outcome__in=[CallOutcome.PRANK, CallOutcome.GHOST], received_at__gte=window_start
+    ).count()
+    return {
+        "phone": phone,
+        "calls_total": calls.count(),
+        "prank_count": prank_count,
+        "flagged": prank_count >= settings.DISPATCH_PRANK_FLAG_THRESHOLD,
+        "calls": list(calls.select_related("operator", "report").order_by("-received_at")[:recent]),
+        "open_reports": list(
+            with_details(Report.objects.filter(caller_phone=phone, status=ReportStatus.OPEN))
+        ),
+    }
+
+
+def possible_duplicates(
+    *,
+    category: str | None = None,
+    kecamatan: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    phone: str | None = None,
+    now: datetime | None = None,
+) -> list[Report]:
+    """Open reports a new call may be about: same category in the last hour and in the same
+    kecamatan or within 500 m, or any open report from the same phone. Nearest first."""
+    now = now or timezone.now()
+    matches = Q(pk__in=[])
+    located = latitude is not None and longitude is not None
+    if category and (kecamatan or located):
+        place = Q(kecamatan__code=kecamatan) if kecamatan else Q(pk__in=[])
+        if located:
+            # A bounding box in SQL; the exact distance is checked below.
+            dlat = DUPLICATE_RADIUS_METRES / _METRES_PER_DEGREE
+            dlng = dlat / max(math.cos(math.radians(latitude)), 0.01)
+            place |= Q(
+                latitude__range=(latitude - dlat, latitude + dlat),
+                longitude__range=(longitude - dlng, longitude + dlng),
+            )
+        matches |= Q(category__code=category, received_at__gte=now - DUPLICATE_WINDOW) & place
+    if phone:
+        matches |= Q(caller_phone=phone)
+    candidates = with_details(Report.objects.filter(matches, status=ReportStatus.OPEN))[:50]
+
+    def distance(report: Report) -> float | None:
+        if not located or report.latitude is None:
+            return None
+        return _metres(latitude, longitude, float(report.latitude), float(report.longitude))
+
+    kept = [
+        r
+        for r in candidates
+        if (phone and r.caller_phone == phone)
+        or (kecamatan and r.kecamatan and r.kecamatan.code == kecamatan)
+        or (distance(r) is not None and distance(r) <= DUPLICATE_RADIUS_METRES)
+    ]
+    return sorted(kept, key=lambda r: (distance(r) is None, distance(r) or 0, -r.pk))
+
+
+def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Haversine distance."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def with_details(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """Everything a report's API or page shows, in three queries for any number of reports."""
+    return reports.select_related("category", "kecamatan", "operator").prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("agency"))
     )

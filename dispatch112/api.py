@@ -1,0 +1,54 @@
+"""API plumbing shared by every endpoint: role permissions, pagination, and the mapping of
+domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllowed 409)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from agencies.roles import Role, user_role
+from reports.errors import ActionForbidden, TransitionNotAllowed
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+class HasRole(BasePermission):
+    """Signed in, active, and with a role; `roles` narrows it for a view (all by default)."""
+
+    roles: frozenset[Role] = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_STAFF})
+
+    def has_permission(self, request, view) -> bool:
+        return user_role(request.user) in self.roles
+
+
+class IsOperator(HasRole):
+    roles = frozenset({Role.OPERATOR})
+
+
+class IsCommandCentre(HasRole):
+    """Operators and supervisors: everything in the command centre, no agency staff."""
+
+    roles = frozenset({Role.OPERATOR, Role.SUPERVISOR})
+
+
+def exception_handler(exc, context):
+    # Imported here: DRF imports this module (for HasRole) while rest_framework.views loads.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, ActionForbidden):
+        exc = exceptions.PermissionDenied(exc.message)
+    elif isinstance(exc, TransitionNotAllowed):
+        return Response(
+            {"detail": exc.message, "code": "transition_not_allowed"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,22 @@
+"""/api/v1/ — SPEC §4."""
+
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from agencies.api import AgencyViewSet, CategoryViewSet, KecamatanViewSet
+from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("agencies", AgencyViewSet)
+router.register("categories", CategoryViewSet)
+router.register("kecamatan", KecamatanViewSet)
+router.register("reports", ReportViewSet, basename="report")
+router.register("calls", CallViewSet)
+router.register("assignments", AssignmentViewSet, basename="assignment")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,165 @@
+"""API shapes. Input serializers only check types and sizes; every business rule is in
+reports.services, whose field errors reach the client as 400s."""
+
+from rest_framework import serializers
+
+from reports.models import Assignment, Call, CallOutcome, CloseReason, Message, Report
+
+SLUG = {"slug_field": "code", "read_only": True}
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(**SLUG)
+    report_number = serializers.CharField(source="report.number", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "report",
+            "report_number",
+            "agency",
+            "status",
+            "notified_at",
+            "acknowledged_at",
+            "dispatched_at",
+            "eta_minutes",
+            "unit",
+            "arrived_at",
+            "resolved_at",
+            "resolution_note",
+            "rejected_at",
+            "reject_reason",
+            "cancelled_at",
+            "escalated_at",
+        ]
+        read_only_fields = fields
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(**SLUG)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    kecamatan = serializers.SlugRelatedField(**SLUG)
+    kecamatan_name = serializers.CharField(source="kecamatan.name", read_only=True, default=None)
+    operator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignments = AssignmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "number",
+            "caller_name",
+            "caller_phone",
+            "category",
+            "category_name",
+            "priority",
+            "description",
+            "address",
+            "kecamatan",
+            "kecamatan_name",
+            "latitude",
+            "longitude",
+            "received_at",
+            "operator",
+            "status",
+            "close_reason",
+            "close_note",
+            "duplicate_of",
+            "closed_at",
+            "assignments",
+        ]
+        read_only_fields = fields
+
+
+class ReportCreateSerializer(serializers.Serializer):
+    caller_phone = serializers.CharField(max_length=40)
+    caller_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    category = serializers.CharField(max_length=32)
+    description = serializers.CharField(max_length=4000)
+    address = serializers.CharField(max_length=300)
+    kecamatan = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, allow_null=True
+    )
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    priority = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3)
+    agencies = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        allow_null=True,
+        max_length=20,
+        help_text="Agency codes; replaces the category's default routing.",
+    )
+    received_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ReportCloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=CloseReason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    duplicate_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class CallSerializer(serializers.ModelSerializer):
+    operator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    report_number = serializers.CharField(source="report.number", read_only=True, default=None)
+
+    class Meta:
+        model = Call
+        fields = [
+            "id",
+            "caller_phone",
+            "caller_name",
+            "received_at",
+            "operator",
+            "outcome",
+            "report",
+            "report_number",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class CallCreateSerializer(serializers.Serializer):
+    caller_phone = serializers.CharField(max_length=40)
+    caller_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    outcome = serializers.ChoiceField(
+        choices=[c for c in CallOutcome.choices if c[0] != CallOutcome.REPORT]
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    report = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    received_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class PhoneHistorySerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    calls_total = serializers.IntegerField()
+    prank_count = serializers.IntegerField(help_text="Prank and ghost calls within the window.")
+    flagged = serializers.BooleanField(help_text="A repeat prank number: warn the operator.")
+    calls = CallSerializer(many=True)
+    open_reports = ReportSerializer(many=True)
+
+
+class DispatchSerializer(serializers.Serializer):
+    eta_minutes = serializers.IntegerField(min_value=0, max_value=1440)
+    unit = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author_agency = serializers.SlugRelatedField(**SLUG)
+
+    class Meta:
+        model = Message
+        fields = ["id", "report", "author", "author_agency", "body", "created_at"]
+        read_only_fields = ["id", "report", "author", "author_agency", "created_at"]

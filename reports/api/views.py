@@ -1,0 +1,210 @@
+"""The v1 API of reports, calls, assignments and messages (SPEC §4). Thin: parse, call a
+service or selector, serialise. Visibility comes from reports.selectors."""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from agencies.roles import Role, user_agency, user_role
+from dispatch112.api import HasRole, IsCommandCentre, IsOperator
+from reports import selectors, services
+from reports.models import Assignment, Call
+from reports.phone import normalize_phone
+
+from . import serializers as s
+from .filters import AssignmentFilter, CallFilter, ReportFilter
+
+
+class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Reports the user may see: all for the command centre, assigned ones for agency staff."""
+
+    serializer_class = s.ReportSerializer
+    filterset_class = ReportFilter
+
+    def get_queryset(self):
+        return selectors.with_details(selectors.reports_visible_to(self.request.user)).order_by(
+            "-received_at", "-pk"
+        )
+
+    def get_permissions(self):
+        if self.action in ("create", "close"):
+            return [IsOperator()]
+        if self.action == "duplicates":
+            return [IsCommandCentre()]
+        return [HasRole()]
+
+    def _report_response(self, report, code=status.HTTP_200_OK) -> Response:
+        report = self.get_queryset().get(pk=report.pk)
+        return Response(s.ReportSerializer(report).data, status=code)
+
+    @extend_schema(request=s.ReportCreateSerializer, responses={201: s.ReportSerializer})
+    def create(self, request, *args, **kwargs):
+        """Logs the call as a new report and fans it out to its agencies."""
+        data = s.ReportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_create(operator=request.user, **data.validated_data)
+        return self._report_response(report, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReportCloseSerializer, responses={200: s.ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Closes the report (resolved, prank, ghost, information, non_emergency, duplicate)
+        and cancels its open assignments."""
+        report = self.get_object()
+        data = s.ReportCloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.report_close(actor=request.user, report=report, **data.validated_data)
+        return self._report_response(report)
+
+    @extend_schema(methods=["GET"], responses={200: s.MessageSerializer(many=True)}, request=None)
+    @extend_schema(
+        methods=["POST"], request=s.MessageSerializer, responses={201: s.MessageSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def messages(self, request, pk=None):
+        """The inter-agency chat on a report."""
+        report = self.get_object()
+        if request.method == "POST":
+            data = s.MessageSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            message = services.message_post(
+                author=request.user, report=report, body=data.validated_data["body"]
+            )
+            return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        messages = report.messages.select_related("author", "author_agency")
+        return Response(s.MessageSerializer(messages, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("category", str),
+            OpenApiParameter("kecamatan", str),
+            OpenApiParameter("latitude", float),
+            OpenApiParameter("longitude", float),
+            OpenApiParameter("phone", str),
+        ],
+        responses={200: s.ReportSerializer(many=True)},
+    )
+    @action(detail=False, pagination_class=None, filterset_class=None)
+    def duplicates(self, request):
+        """Open reports this call may be about (same category nearby in the last hour, or the
+        same phone), nearest first."""
+        params = request.query_params
+        try:
+            phone = normalize_phone(params.get("phone", ""))
+        except ValidationError:
+            phone = None  # a number still being typed
+        latitude, longitude = _float(params.get("latitude")), _float(params.get("longitude"))
+        reports = selectors.possible_duplicates(
+            category=params.get("category") or None,
+            kecamatan=params.get("kecamatan") or None,
+            latitude=latitude,
+            longitude=longitude,
+            phone=phone,
+        )
+        return Response(s.ReportSerializer(reports, many=True).data)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if abs(number) <= 180 else None
+
+
+class CallViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Every call the command centre took. Agency staff do not see callers' call history."""
+
+    serializer_class = s.CallSerializer
+    filterset_class = CallFilter
+    queryset = Call.objects.select_related("operator", "report").order_by("-received_at", "-pk")
+
+    def get_permissions(self):
+        return [IsOperator()] if self.action == "create" else [IsCommandCentre()]
+
+    @extend_schema(request=s.CallCreateSerializer, responses={201: s.CallSerializer})
+    def create(self, request, *args, **kwargs):
+        """Logs a call that created no report (information, prank, ghost, other), or one
+        `attached` to an open report."""
+        data = s.CallCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        call = services.call_log(operator=request.user, **data.validated_data)
+        return Response(s.CallSerializer(call).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("phone", OpenApiTypes.STR, required=True)],
+        responses={200: s.PhoneHistorySerializer},
+    )
+    @action(detail=False, filterset_class=None, pagination_class=None)
+    def history(self, request):
+        """A number's history: calls, prank count in the window, flag, open reports."""
+        try:
+            phone = normalize_phone(request.query_params.get("phone", ""))
+        except ValidationError as error:
+            raise ValidationError({"phone": error.messages}) from error
+        return Response(s.PhoneHistorySerializer(selectors.phone_history(phone)).data)
+
+
+ACTION_INPUT = {
+    "dispatch": s.DispatchSerializer,
+    "reject": s.RejectSerializer,
+    "resolve": s.ResolveSerializer,
+}
+
+
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Agency staff see and act on their own agency's assignments only (others: 404)."""
+
+    serializer_class = s.AssignmentSerializer
+    filterset_class = AssignmentFilter
+
+    def get_queryset(self):
+        assignments = Assignment.objects.select_related("agency", "report").order_by(
+            "-notified_at", "-pk"
+        )
+        role = user_role(self.request.user)
+        if role == Role.AGENCY_STAFF:
+            return assignments.filter(agency=user_agency(self.request.user))
+        if role in (Role.OPERATOR, Role.SUPERVISOR):
+            return assignments
+        return assignments.none()
+
+    def _act(self, request, name: str) -> Response:
+        assignment = self.get_object()
+        fields = {}
+        if name in ACTION_INPUT:
+            data = ACTION_INPUT[name](data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = data.validated_data
+        function = getattr(services, f"assignment_{name}")
+        updated = function(assignment=assignment, actor=request.user, **fields)
+        return Response(s.AssignmentSerializer(updated).data)
+
+    @extend_schema(request=None, responses={200: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._act(request, "acknowledge")
+
+    @extend_schema(request=s.DispatchSerializer, responses={200: s.AssignmentSerializer})
+    # Not named `dispatch`: that is APIView's request entry point.
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_unit(self, request, pk=None):
+        return self._act(request, "dispatch")
+
+    @extend_schema(request=None, responses={200: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def arrive(self, request, pk=None):
+        return self._act(request, "arrive")
+
+    @extend_schema(request=s.ResolveSerializer, responses={200: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._act(request, "resolve")
+
+    @extend_schema(request=s.RejectSerializer, responses={200: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._act(request, "reject")
