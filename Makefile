@@ -4,9 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# `make run` loads demo users only in the embedded (DEBUG) mode; pass
+# seed_demo adds the demo users only in DEBUG (embedded) mode; pass
 # SEED_FLAGS=--force-demo-users to have them on a production-mode demo.
-SEED_FLAGS ?= $(if $(DATABASE_URL),--no-users,)
+SEED_FLAGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-browser lint format messages bench clean
@@ -23,12 +23,7 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo $(SEED_FLAGS)
-ifdef DATABASE_URL
-	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/daphne -b $(HOST) -p $(PORT) dispatch112.asgi:application
-else
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
-endif
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .codes import is_code
 from .models import Agency, Category
 
 
@@ -27,7 +28,7 @@ def route(*, category: Category, agency_codes: Sequence[str] | None = None) -> l
             )
         return agencies
 
-    if not all(isinstance(code, str) for code in agency_codes):
+    if not all(is_code(code) for code in agency_codes):
         raise ValidationError({"agencies": _("Give agencies as a list of codes.")})
     codes = list(dict.fromkeys(agency_codes))  # de-duplicated, order kept
     found = {a.code: a for a in Agency.objects.filter(code__in=codes)}

@@ -1,7 +1,8 @@
 """The demo city's configuration: SPEC §3, Semarang. `seed_demo` loads exactly this.
 
-Only rows that are missing are created: a re-run (every `make run` does one) never undoes
-what an administrator has since changed in the admin."""
+Each kind of configuration (agencies, categories with routing, kecamatan) is loaded only
+into an empty table: a re-run (every `make run` does one) never brings back what an
+administrator deleted, renamed or re-routed in the admin."""
 
 from __future__ import annotations
 
@@ -90,26 +91,28 @@ class SeedResult:
 
 @transaction.atomic
 def seed_configuration() -> SeedResult:
-    """Creates the missing agencies, categories (with their routing) and kecamatan."""
+    """Loads agencies, categories (with their routing) and kecamatan, each only into an
+    empty table. Returns how many rows of each were created."""
     result = SeedResult()
-    agencies = {}
-    for code, (name, short_name) in AGENCIES.items():
-        agencies[code], created = Agency.objects.get_or_create(
-            code=code, defaults={"name": name, "short_name": short_name}
+    if not Agency.objects.exists():
+        Agency.objects.bulk_create(
+            Agency(code=code, name=name, short_name=short_name)
+            for code, (name, short_name) in AGENCIES.items()
         )
-        result.agencies += created
-    for code, seed in CATEGORIES.items():
-        category, created = Category.objects.get_or_create(
-            code=code, defaults={"name": seed.name, "default_priority": seed.priority}
+        result.agencies = len(AGENCIES)
+    if not Category.objects.exists():
+        agencies = {a.code: a for a in Agency.objects.all()}
+        for code, seed in CATEGORIES.items():
+            category = Category.objects.create(
+                code=code, name=seed.name, default_priority=seed.priority
+            )
+            category.default_agencies.set([agencies[a] for a in seed.agencies if a in agencies])
+        result.categories = len(CATEGORIES)
+    if not Kecamatan.objects.exists():
+        Kecamatan.objects.bulk_create(
+            Kecamatan(code=kecamatan_code(name), name=name) for name in KECAMATAN
         )
-        if created:
-            category.default_agencies.set([agencies[a] for a in seed.agencies])
-        result.categories += created
-    for name in KECAMATAN:
-        _, created = Kecamatan.objects.get_or_create(
-            code=kecamatan_code(name), defaults={"name": name}
-        )
-        result.kecamatan += created
+        result.kecamatan = len(KECAMATAN)
     return result
 
 

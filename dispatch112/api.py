@@ -1,6 +1,7 @@
 """API plumbing shared by every endpoint: role permissions, pagination, and the mapping of
 domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllowed 409)."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -44,6 +45,8 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, ObjectDoesNotExist):
+        exc = exceptions.NotFound()
     elif isinstance(exc, ActionForbidden):
         exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, TransitionNotAllowed):

@@ -6,6 +6,7 @@ layer, Celery tasks run in-process, DEBUG on. Setting ``DATABASE_URL`` switches 
 and the Celery broker to Redis. Every knob is listed in README.md.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "dispatch112",
     "agencies",
     "reports",
     "notifications",
@@ -95,11 +97,19 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # A stalled database must give the operator a clear error quickly, not a hung form.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+    # Under ASGI, Django's persistent connections (CONN_MAX_AGE) are not safe to use; a
+    # psycopg connection pool per process is. A stalled database must give the operator a
+    # clear error within seconds, not a hung form: hence the connect and pool timeouts.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+            "pool": {
+                "min_size": env.int("DB_POOL_MIN", default=1),
+                "max_size": env.int("DB_POOL_MAX", default=10),
+                "timeout": env.int("DB_POOL_TIMEOUT", default=5),
+            },
+        }
     )
 else:
     SQLITE_PATH = Path(
@@ -250,6 +260,10 @@ DISPATCH_MAP_TILES = env.str(
     "DISPATCH_MAP_TILES", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
 DISPATCH_MAP_CENTER = env.list("DISPATCH_MAP_CENTER", cast=float, default=[-6.9932, 110.4203])
+# How late a call may be logged after it was received (e.g. after a network outage).
+DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(
+    hours=env.int("DISPATCH_RECEIVED_AT_MAX_AGE_HOURS", default=24)
+)
 # Prefix of the human-readable report number, e.g. LAP-20261125-0042.
 DISPATCH_REPORT_PREFIX = env.str("DISPATCH_REPORT_PREFIX", default="LAP")
 

@@ -6,7 +6,8 @@ per group, never a loop over users.
 
 Events recorded in one transaction are published together by a single flush after it
 commits: two queries and one trip into the channel layer's event loop, however many events
-the transaction wrote."""
+the transaction wrote. A batch belongs to one connection (so to one thread) and lives only
+as long as its on_commit callback: a rollback discards both."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import transaction
 
 if TYPE_CHECKING:
     from reports.models import Event
@@ -24,25 +25,45 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ALL_REPORTS_GROUP = "reports.all"
-_PENDING = "_dispatch_events_to_publish"
+_BATCH = "_dispatch_event_batch"
 
 
 def agency_group(code: str) -> str:
     return f"agency.{code}"
 
 
+class _Batch:
+    """The events of one transaction on one connection, flushed by one on_commit callback."""
+
+    def __init__(self) -> None:
+        self.event_ids: list[int] = []
+
+    def flush(self) -> None:
+        publish(self.event_ids)
+
+
 def publish_on_commit(event: Event) -> None:
     """Publishes `event` once the current transaction commits; never if it rolls back."""
-    connection.__dict__.setdefault(_PENDING, []).append(event.pk)
-    # One callback per event, so a savepoint rollback that discards some callbacks cannot
-    # strand the others; the first to run flushes them all, the rest find nothing to do.
-    transaction.on_commit(_flush, robust=True)
+    # The real per-thread connection, not the `connection` proxy that all threads share.
+    connection = transaction.get_connection()
+    batch = getattr(connection, _BATCH, None)
+    if batch is None or not _registered(connection, batch):
+        # A new transaction, or the batch's callback was discarded by a rollback (which also
+        # undid its events): start a new batch. Ids are added before registering, so that
+        # outside a transaction, where on_commit runs at once, the event is already in it.
+        batch = _Batch()
+        batch.event_ids.append(event.pk)
+        setattr(connection, _BATCH, batch)
+        transaction.on_commit(batch.flush, robust=True)
+    else:
+        # Events undone later by a savepoint rollback are simply not found at flush time.
+        batch.event_ids.append(event.pk)
 
 
-def _flush() -> None:
-    event_ids = connection.__dict__.pop(_PENDING, None)
-    if event_ids:
-        publish(event_ids)
+def _registered(connection, batch: _Batch) -> bool:
+    # Django keeps pending callbacks as (savepoint ids, callable, robust) tuples and drops
+    # them on rollback; a batch is live exactly while its flush is still among them.
+    return any(entry[1] == batch.flush for entry in connection.run_on_commit)
 
 
 def publish(event_ids: list[int]) -> None:

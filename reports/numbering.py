@@ -14,7 +14,7 @@ from .models import ReportCounter
 
 
 def next_report_number(received_at: datetime) -> str:
-    day = timezone.localdate(received_at)
+    day = timezone.localdate(received_at, timezone=timezone.get_default_timezone())
     table = connection.ops.quote_name(ReportCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -42,6 +42,7 @@ from .validation import (
     Errors,
     clean_choice,
     clean_coordinate,
+    clean_id,
     clean_received_at,
     clean_text,
     resolve_by_code,
@@ -187,14 +188,14 @@ def call_log(
     clean_choice(errors, "outcome", outcome, CallOutcome)
     if outcome == CallOutcome.REPORT:
         errors.add("outcome", _("A call that creates a report is logged with the report."))
-    if outcome == CallOutcome.ATTACHED:
-        report_id = report.pk if isinstance(report, Report) else report
+    report_id = clean_id(errors, "report", report, Report)
+    if outcome == CallOutcome.ATTACHED and "report" not in errors.by_field:
         report = Report.objects.select_for_update(no_key=True).filter(pk=report_id).first()
         if report is None:
             errors.add("report", _("Choose the open report this call is about."))
         elif report.status != ReportStatus.OPEN:
             errors.add("report", _("Report %(number)s is closed.") % {"number": report.number})
-    elif report is not None:
+    elif outcome != CallOutcome.ATTACHED and report_id is not None:
         errors.add("report", _("Only an attached call refers to a report."))
     errors.raise_if_any()
 
@@ -240,14 +241,25 @@ def report_close(
     clean_choice(errors, "reason", reason, CloseReason)
     note = clean_text(errors, "note", note, max_length=2000)
     original = None
-    if reason == CloseReason.DUPLICATE:
-        original_id = duplicate_of.pk if isinstance(duplicate_of, Report) else duplicate_of
-        original = Report.objects.filter(pk=original_id).first() if original_id else None
+    original_id = clean_id(errors, "duplicate_of", duplicate_of, Report)
+    if reason == CloseReason.DUPLICATE and "duplicate_of" not in errors.by_field:
+        original = (
+            Report.objects.select_related("duplicate_of").filter(pk=original_id).first()
+            if original_id
+            else None
+        )
         if original is None:
             errors.add("duplicate_of", _("Choose the report this one duplicates."))
         elif original.pk == report.pk:
             errors.add("duplicate_of", _("A report cannot duplicate itself."))
-    elif duplicate_of is not None:
+        elif original.close_reason == CloseReason.DUPLICATE:
+            # Links always point at the original incident: no chains, so no cycles.
+            errors.add(
+                "duplicate_of",
+                _("%(number)s is itself a duplicate of %(original)s: choose that one.")
+                % {"number": original.number, "original": original.duplicate_of.number},
+            )
+    elif duplicate_of is not None and "duplicate_of" not in errors.by_field:
         errors.add("duplicate_of", _("Only a duplicate refers to another report."))
     errors.raise_if_any()
 

@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from agencies.codes import is_code
 
 # A call cannot be received in the future; a little slack absorbs clock drift between the
 # operator's browser and the server.
@@ -53,6 +56,8 @@ def clean_text(
     value = value.strip()
     if "\x00" in value:
         errors.add(field, _("Null characters are not allowed."))
+    elif not _encodable(value):
+        errors.add(field, _("The text contains invalid characters."))
     elif len(value) > max_length:
         errors.add(
             field,
@@ -64,7 +69,17 @@ def clean_text(
     return value
 
 
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
+
+
 def clean_received_at(errors: Errors, value: datetime | None) -> datetime:
+    """When the call was picked up: now by default; never in the future, and never older than
+    DISPATCH_RECEIVED_AT_MAX_AGE (a mistyped date would distort every response time)."""
     now = timezone.now()
     if value is None:
         return now
@@ -73,6 +88,24 @@ def clean_received_at(errors: Errors, value: datetime | None) -> datetime:
         return now
     if value > now + RECEIVED_AT_FUTURE_SLACK:
         errors.add("received_at", _("A call cannot be received in the future."))
+    elif value < now - settings.DISPATCH_RECEIVED_AT_MAX_AGE:
+        errors.add(
+            "received_at",
+            _("A call can be logged at most %(hours)d hours after it was received.")
+            % {"hours": settings.DISPATCH_RECEIVED_AT_MAX_AGE.total_seconds() // 3600},
+        )
+    return value
+
+
+def clean_id(errors: Errors, field: str, value: Any, model: type[models.Model]) -> int | None:
+    """An object given as an instance or a whole-number id; None if absent or malformed."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, model):
+        return value.pk
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        errors.add(field, _("Give the id as a whole number."))
+        return None
     return value
 
 
@@ -113,7 +146,7 @@ def resolve_by_code(
         return None
     if isinstance(value, model):
         return value
-    if not isinstance(value, str):
+    if not is_code(value):
         errors.add(field, _("Give the code as text."))
         return None
     instance = model.objects.filter(code=value).first()

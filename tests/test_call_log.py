@@ -38,6 +38,9 @@ def test_a_call_about_an_open_report_is_attached_not_dispatched(make_report, ope
         ({"outcome": "prank", "report": "REPORT"}, "report"),
         ({"outcome": "prank", "caller_phone": "hello"}, "caller_phone"),
         ({"outcome": "prank", "note": "x" * 2001}, "note"),
+        ({"outcome": "attached", "report": True}, "report"),
+        ({"outcome": "attached", "report": "abc"}, "report"),
+        ({"outcome": "attached", "report": 2**70}, "report"),
     ],
 )
 def test_it_rejects_bad_calls(make_report, operator, fields, error_field):

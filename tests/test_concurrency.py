@@ -68,24 +68,32 @@ def test_concurrent_acknowledges_exactly_one_wins(make_report, staff_of):
     assert Event.objects.filter(assignment=assignment, kind="assignment.acknowledged").count() == 1
 
 
-def test_close_and_acknowledge_race_leaves_a_consistent_report(make_report, staff_of, operator):
-    report = make_report()
-    dishub = report.assignments.get(agency__code="dishub")
-    crew = staff_of("dishub")
-    threads, results = run_in_threads(
-        2,
-        lambda i: (
-            services.report_close(actor=operator, report=report.pk, reason="prank")
-            if i == 0
-            else services.assignment_acknowledge(assignment=dishub.pk, actor=crew)
-        ),
-    )
+def test_closing_never_overwrites_a_resolution_committed_meanwhile(make_report, staff_of, operator):
+    """The ambulance resolves while the operator closes the report: the close must see the
+    resolution (and leave it), not cancel over it from a stale read."""
+    report = make_report(category="kecelakaan")
+    ambulance = report.assignments.get(agency__code="ambulans")
+    crew = staff_of("ambulans")
+    services.assignment_dispatch(assignment=ambulance, actor=crew, eta_minutes=4)
+    services.assignment_arrive(assignment=ambulance, actor=crew)
+
+    with transaction.atomic():
+        services.assignment_resolve(assignment=ambulance, actor=crew, note="Ke RS Kariadi")
+        # Not committed yet: the close starts now and must wait for this row.
+        threads, results = run_in_threads(
+            1, lambda i: services.report_close(actor=operator, report=report.pk, reason="resolved")
+        )
+        deadline = time.monotonic() + 10
+        while waiting_on_locks() < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert waiting_on_locks() == 1
     for thread in threads:
         thread.join(timeout=30)
+
     assert isinstance(results[0], Report), results
-    assert isinstance(results[1], Assignment | TransitionNotAllowed), results
-    # Whatever the order, the closed report has no assignment left open.
-    assert set(report.assignments.values_list("status", flat=True)) == {"cancelled"}
+    statuses = dict(report.assignments.values_list("agency__code", "status"))
+    assert statuses == {"ambulans": "resolved", "polrestabes": "cancelled", "dishub": "cancelled"}
+    assert not Event.objects.filter(assignment=ambulance, kind="assignment.cancelled").exists()
 
 
 def test_report_numbers_are_unique_under_concurrent_creation(city, operator):

@@ -45,7 +45,8 @@ def test_demo_users_log_in_and_land_on_their_page(client, demo, username):
     )
     assert response.status_code == 200
     assert response.wsgi_request.user.username == username
-    assert response.redirect_chain[-1][0] == reverse("home")
+    landing = reverse("console") if username == "operator" else reverse("home")
+    assert response.redirect_chain[-1][0] == landing
 
 
 def test_each_role_sees_its_own_landing(client, demo):
@@ -60,7 +61,8 @@ def test_each_role_sees_its_own_landing(client, demo):
         address="Jl. Pemuda",
     )
     client.login(username="operator", password="demo112")
-    assert report.number in client.get("/").text
+    assert client.get("/").url == reverse("console")
+    assert client.get(reverse("console")).status_code == 200
 
     client.login(username="dishub", password="demo112")
     page = client.get("/").text
@@ -72,6 +74,12 @@ def test_each_role_sees_its_own_landing(client, demo):
     client.login(username="supervisor", password="demo112")
     page = client.get("/").text
     assert "Polrestabes" in page and report.number in page
+
+
+@pytest.mark.parametrize("username", ["supervisor", "dishub"])
+def test_only_operators_open_the_console(client, demo, username):
+    client.login(username=username, password="demo112")
+    assert client.get(reverse("console")).status_code == 403
 
 
 def test_a_user_without_a_role_is_told_so(client, db):

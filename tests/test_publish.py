@@ -99,3 +99,64 @@ def test_a_rolled_back_savepoint_drops_only_its_own_events(make_report, operator
         "call.attached",
     ]
     assert [m["event_id"] for m in messages] == sorted(m["event_id"] for m in messages)
+
+
+def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(make_report):
+    """On SQLite a rolled-back event id is handed out again; it must not be published twice
+    or stand in for another event."""
+    centre = subscribe(ALL_REPORTS_GROUP)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_report(category="kebakaran")
+        raise RuntimeError("undone")
+    report = make_report(category="kebakaran")
+    messages = received(centre)
+    expected = list(Event.objects.filter(report=report).values_list("id", flat=True))
+    assert [m["event_id"] for m in messages] == expected
+    assert {m["report_id"] for m in messages} == {report.pk}
+
+
+@pytest.mark.postgres
+def test_concurrent_transactions_each_publish_their_own_events(make_report, staff_of):
+    """Thread A is still inside its transaction when thread B commits: B's flush must neither
+    send nor swallow A's events."""
+    import threading
+
+    from django.db import connection
+
+    existing = make_report(category="kemacetan")
+    assignment = existing.assignments.get(agency__code="dishub")
+    crew = staff_of("dishub")
+    centre = subscribe(ALL_REPORTS_GROUP)
+    a_wrote, b_done = threading.Event(), threading.Event()
+    created = {}
+
+    def thread_a():
+        try:
+            with transaction.atomic():
+                created["report"] = make_report(category="kebakaran")
+                a_wrote.set()
+                b_done.wait(10)
+        finally:
+            connection.close()
+
+    def thread_b():
+        try:
+            a_wrote.wait(10)
+            services.assignment_acknowledge(assignment=assignment, actor=crew)
+        finally:
+            b_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    messages = received(centre)
+    by_report = {}
+    for message in messages:
+        by_report.setdefault(message["report_id"], []).append(message["kind"])
+    assert by_report[existing.pk] == ["assignment.acknowledged"]
+    assert by_report[created["report"].pk] == ["report.created", "assignment.created"]
+    assert len(messages) == len({m["event_id"] for m in messages}) == 3

@@ -52,6 +52,8 @@ def test_a_duplicate_links_to_the_original(make_report, operator):
         ({"reason": "prank", "duplicate_of": "SELF"}, "duplicate_of"),
         ({"reason": "because"}, "reason"),
         ({"reason": "prank", "note": "\x00"}, "note"),
+        ({"reason": "duplicate", "duplicate_of": True}, "duplicate_of"),
+        ({"reason": "duplicate", "duplicate_of": "12"}, "duplicate_of"),
     ],
 )
 def test_it_refuses_bad_closes_and_changes_nothing(make_report, operator, fields, error_field):
@@ -78,3 +80,22 @@ def test_only_operators_close(make_report, supervisor, staff_of):
     for user in (supervisor, staff_of("dishub")):
         with pytest.raises(ActionForbidden):
             services.report_close(actor=user, report=report, reason="prank")
+
+
+def test_duplicates_link_to_the_original_never_to_another_duplicate(make_report, operator):
+    original, first_copy, second_copy = make_report(), make_report(), make_report()
+    services.report_close(
+        actor=operator, report=first_copy, reason="duplicate", duplicate_of=original
+    )
+    with pytest.raises(ValidationError) as raised:
+        services.report_close(
+            actor=operator, report=second_copy, reason="duplicate", duplicate_of=first_copy
+        )
+    assert original.number in raised.value.message_dict["duplicate_of"][0]
+    # …and so no cycle: the original cannot become a duplicate of its own duplicate.
+    with pytest.raises(ValidationError):
+        services.report_close(
+            actor=operator, report=original, reason="duplicate", duplicate_of=first_copy
+        )
+    original.refresh_from_db()
+    assert original.status == "open"

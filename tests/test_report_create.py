@@ -34,13 +34,18 @@ def test_received_at_is_when_the_call_was_picked_up(make_report):
     assert report.assignments.first().notified_at > picked_up
 
 
-def test_numbers_count_per_wib_day(make_report):
+def test_numbers_count_per_wib_day(make_report, settings):
+    settings.DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(days=3650)  # a backfilled old call
     first = make_report()
     second = make_report()
     assert int(second.number[-4:]) == int(first.number[-4:]) + 1
     # 2026-03-01 17:30 UTC is 2 March 00:30 WIB: the number carries the WIB date.
     late = make_report(received_at=datetime(2026, 3, 1, 17, 30, tzinfo=UTC))
     assert late.number == "LAP-20260302-0001"
+    # Whatever time zone a request activated, the number carries the WIB date.
+    with timezone.override("Asia/Jayapura"):
+        early = make_report(received_at=datetime(2026, 3, 1, 16, 30, tzinfo=UTC))
+    assert early.number == "LAP-20260301-0001"
 
 
 def test_priority_and_coordinates_can_be_given(make_report):
@@ -70,7 +75,12 @@ def test_priority_and_coordinates_can_be_given(make_report):
         ({"description": "x" * 4001}, {"description"}),
         ({"caller_name": "Budi\x00"}, {"caller_name"}),
         ({"address": 42}, {"address"}),
-        ({"received_at": timezone.now() + timedelta(minutes=10)}, {"received_at"}),
+        ({"received_at": "IN_10_MINUTES"}, {"received_at"}),
+        ({"received_at": "25_HOURS_AGO"}, {"received_at"}),
+        ({"received_at": datetime(1, 1, 1, tzinfo=UTC)}, {"received_at"}),
+        ({"category": "kebakaran\x00"}, {"category"}),
+        ({"kecamatan": "x" * 500}, {"kecamatan"}),
+        ({"description": "Api \ud800"}, {"description"}),
         ({"received_at": datetime(2026, 1, 1, 8, 0)}, {"received_at"}),
         (
             {"caller_phone": "", "description": "", "category": "nope"},
@@ -79,6 +89,9 @@ def test_priority_and_coordinates_can_be_given(make_report):
     ],
 )
 def test_bad_input_gives_every_field_error_and_saves_nothing(make_report, overrides, fields):
+    relative = {"IN_10_MINUTES": timedelta(minutes=10), "25_HOURS_AGO": timedelta(hours=-25)}
+    if overrides.get("received_at") in relative:  # computed when the test runs, not collected
+        overrides = {"received_at": timezone.now() + relative[overrides["received_at"]]}
     with pytest.raises(ValidationError) as raised:
         make_report(**overrides)
     assert set(raised.value.message_dict) == fields

@@ -126,3 +126,30 @@ def test_both_modes_share_locale_time_and_asgi(environment):
     assert "en" in s["languages"]
     assert s["first_app"] == "daphne"
     assert s["asgi"] == "dispatch112.asgi.application"
+
+
+def test_production_static_files_collect_with_hashed_names(tmp_path):
+    """What the Docker image and `make run` in production mode do: a manifest storage fails
+    on any vendored file that references something missing (e.g. a source map)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        DATABASE_URL="postgres://unused@127.0.0.1:1/unused",
+        SECRET_KEY="build",
+        STATIC_ROOT=str(tmp_path),
+        ENV_FILE="/nonexistent",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    for name in ["css/app.css", "js/console.js", "vendor/leaflet/leaflet.js"]:
+        assert (tmp_path / manifest[name]).is_file()

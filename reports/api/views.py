@@ -30,7 +30,9 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     def get_permissions(self):
-        if self.action in ("create", "close"):
+        # `close` is not IsOperator here: a report outside the user's visibility must be a
+        # 404 first; the service then refuses non-operators (403).
+        if self.action == "create":
             return [IsOperator()]
         if self.action == "duplicates":
             return [IsCommandCentre()]

@@ -76,7 +76,7 @@ def page_for(browser, live_server, demo_city):
         page.fill("#id_username", username)
         page.fill("#id_password", "demo112")
         page.keyboard.press("Enter")
-        page.wait_for_url(f"{live_server.url}/")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         return page
 
     yield login

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from agencies.seed import DEMO_PASSWORD, seed_configuration, seed_demo_users
 
@@ -22,14 +22,17 @@ class Command(BaseCommand):
         result = seed_configuration()
         self.stdout.write(
             f"Configuration: {result.agencies} agencies, {result.categories} categories, "
-            f"{result.kecamatan} kecamatan created (existing rows left as they are)."
+            f"{result.kecamatan} kecamatan created (a table that has rows is left alone)."
         )
         if no_users:
             return
         if not settings.DEBUG and not force_demo_users:
-            raise CommandError(
+            # Refused, but not an error: `make run` in production mode loads the
+            # configuration and goes on serving.
+            self.stderr.write(
                 "Refusing to create demo users with DEBUG off: their password is public. "
-                "Use --no-users, or --force-demo-users if this really is a demo."
+                "Use --force-demo-users if this really is a demo."
             )
+            return
         created = seed_demo_users()
         self.stdout.write(f"Demo users: {created} created; password for all is '{DEMO_PASSWORD}'.")

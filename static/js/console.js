@@ -1,0 +1,630 @@
+/* Dispatch 112 — operator console. Keyboard first; every write goes through /api/v1/.
+ * Nothing is lost: the call in progress lives in localStorage until the server confirms it. */
+"use strict";
+(function () {
+  const config = JSON.parse(document.getElementById("console-config").textContent);
+  const gettext = window.gettext || ((s) => s);
+  const interpolate = window.interpolate || ((s) => s);
+  // The server's clock, not the workstation's: received_at must be right even if the PC's is not.
+  const serverOffset = Date.parse(config.server_time) - Date.now();
+  const now = () => new Date(Date.now() + serverOffset);
+  const DRAFT_KEY = "dispatch112.draft." + config.username;
+  const REQUEST_TIMEOUT_MS = 10000;
+  const $ = (selector) => document.querySelector(selector);
+  const form = $("#report-form");
+  const fields = {
+    phone: $("#caller_phone"), name: $("#caller_name"), category: $("#category-input"),
+    priority: $("#priority"), kecamatan: $("#kecamatan"), address: $("#address"),
+    description: $("#description"),
+  };
+  const categoryByCode = Object.fromEntries(config.categories.map((c) => [c.code, c]));
+  const agencyName = Object.fromEntries(config.agencies.map((a) => [a.code, a.short_name]));
+  const state = {
+    receivedAt: null, category: null, agencies: new Set(), agenciesTouched: false,
+    latitude: null, longitude: null, highlighted: 0, options: [], duplicates: [],
+    chipFocus: 0, busy: false,
+  };
+
+  // --- Server calls -------------------------------------------------------------------------
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  /** Returns {ok, status, data}; throws on a network failure or timeout. */
+  async function api(method, url, body) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    try {
+      const response = await fetch(url, {
+        method, credentials: "same-origin", signal: controller.signal,
+        headers: { "Content-Type": "application/json", Accept: "application/json",
+                   "X-CSRFToken": csrfToken() },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      let data = null;
+      try { data = await response.json(); } catch (error) { data = null; }
+      return { ok: response.ok, status: response.status, data };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function failureMessage(result) {
+    if (result.status === 401 || result.status === 403) {
+      return gettext("Your session has ended: log in again in another tab. The draft is kept.");
+    }
+    if (result.status >= 500) {
+      return gettext("The server had an error. The draft is kept: try again with Ctrl+Enter.");
+    }
+    return (result.data && result.data.detail) || gettext("The request was refused.");
+  }
+  const OFFLINE = () => gettext(
+    "The server cannot be reached. The draft is kept in this browser: send again with Ctrl+Enter.");
+
+  // --- Status line, errors ---------------------------------------------------------------------
+  function say(message, kind) {
+    const status = $("#form-status");
+    status.textContent = message;
+    status.className = kind || "";
+  }
+
+  function clearErrors() {
+    document.querySelectorAll("[data-error-for]").forEach((p) => { p.textContent = ""; });
+    document.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  function showErrors(errors) {
+    clearErrors();
+    let first = null;
+    for (const [field, messages] of Object.entries(errors || {})) {
+      const slot = document.querySelector(`[data-error-for="${field}"]`)
+        || document.querySelector('[data-error-for="non_field_errors"]');
+      slot.textContent = [].concat(messages).join(" ");
+      const input = field === "category" ? fields.category : form.elements[field];
+      if (input && input.setAttribute) {
+        input.setAttribute("aria-invalid", "true");
+        first = first || input;
+      }
+    }
+    if (first) first.focus();
+  }
+
+  // --- The call clock ----------------------------------------------------------------------------
+  function startCall() {
+    if (!state.receivedAt) {
+      state.receivedAt = now();
+      saveDraft();
+    }
+    renderClock();
+  }
+
+  function renderClock() {
+    const clock = $("#call-clock");
+    if (!state.receivedAt) { clock.textContent = "–"; return; }
+    const seconds = Math.max(0, Math.floor((now() - state.receivedAt) / 1000));
+    clock.textContent = `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+  }
+
+  function isDirty() {
+    return Boolean(state.receivedAt || fields.phone.value || fields.description.value
+      || fields.address.value || state.category);
+  }
+
+  function resetForm() {
+    form.reset();
+    clearErrors();
+    Object.assign(state, { receivedAt: null, category: null, agencies: new Set(),
+      agenciesTouched: false, latitude: null, longitude: null, duplicates: [] });
+    fields.category.value = "";
+    closeOptions();
+    setPin(null, null);
+    renderChips();
+    renderDuplicates();
+    $("#phone-history").hidden = true;
+    $("#draft-note").hidden = true;
+    localStorage.removeItem(DRAFT_KEY);
+    renderClock();
+  }
+
+  function newCall() {
+    if (isDirty() && !window.confirm(gettext("Discard the call in progress?"))) return;
+    resetForm();
+    say("");
+    startCall();
+    fields.phone.focus();
+  }
+
+  // --- Draft in localStorage -------------------------------------------------------------------
+  function saveDraft() {
+    if (!isDirty()) { localStorage.removeItem(DRAFT_KEY); return; }
+    localStorage.setItem(DRAFT_KEY, JSON.stringify({
+      receivedAt: state.receivedAt && state.receivedAt.toISOString(),
+      phone: fields.phone.value, name: fields.name.value, categoryText: fields.category.value,
+      category: state.category, agencies: [...state.agencies], agenciesTouched: state.agenciesTouched,
+      priority: fields.priority.value, kecamatan: fields.kecamatan.value,
+      address: fields.address.value, description: fields.description.value,
+      latitude: state.latitude, longitude: state.longitude,
+    }));
+  }
+
+  function restoreDraft() {
+    let draft;
+    try { draft = JSON.parse(localStorage.getItem(DRAFT_KEY) || "null"); } catch (error) { draft = null; }
+    if (!draft) return;
+    state.receivedAt = draft.receivedAt ? new Date(draft.receivedAt) : null;
+    fields.phone.value = draft.phone || "";
+    fields.name.value = draft.name || "";
+    fields.category.value = draft.categoryText || "";
+    state.category = categoryByCode[draft.category] ? draft.category : null;
+    state.agencies = new Set((draft.agencies || []).filter((code) => agencyName[code]));
+    state.agenciesTouched = Boolean(draft.agenciesTouched);
+    fields.priority.value = draft.priority || "";
+    fields.kecamatan.value = draft.kecamatan || "";
+    fields.address.value = draft.address || "";
+    fields.description.value = draft.description || "";
+    setPin(draft.latitude, draft.longitude);
+    renderChips();
+    $("#draft-note").hidden = false;
+    lookUpPhone();
+    refreshDuplicates();
+  }
+
+  // --- Phone history ---------------------------------------------------------------------------
+  let phoneTimer = null;
+  function lookUpPhone() {
+    clearTimeout(phoneTimer);
+    phoneTimer = setTimeout(async () => {
+      const digits = fields.phone.value.replace(/\D/g, "");
+      const panel = $("#phone-history");
+      if (digits.length < 8) { panel.hidden = true; return; }
+      let result;
+      try { result = await api("GET", `/api/v1/calls/history/?phone=${encodeURIComponent(fields.phone.value)}`); }
+      catch (error) { return; }
+      if (!result.ok) { panel.hidden = true; return; }
+      renderHistory(result.data);
+    }, 250);
+  }
+
+  function renderHistory(history) {
+    const panel = $("#phone-history");
+    panel.replaceChildren();
+    panel.classList.toggle("flagged", history.flagged);
+    const summary = document.createElement("p");
+    summary.textContent = history.calls_total === 0
+      ? gettext("First call from this number.")
+      : interpolate(gettext("%(calls)s earlier calls, %(pranks)s prank or ghost calls in the last 30 days."),
+          { calls: history.calls_total, pranks: history.prank_count }, true);
+    panel.append(summary);
+    if (history.flagged) {
+      const warning = document.createElement("p");
+      warning.className = "warning";
+      warning.textContent = gettext("Repeat prank number: verify before dispatching.");
+      panel.append(warning);
+    }
+    if (history.calls.length) {
+      const list = document.createElement("ul");
+      for (const call of history.calls.slice(0, 5)) {
+        const item = document.createElement("li");
+        item.textContent = `${formatTime(call.received_at, true)} · ${config.labels.outcome[call.outcome] || call.outcome}`
+          + (call.report_number ? ` · ${call.report_number}` : "");
+        list.append(item);
+      }
+      panel.append(list);
+    }
+    panel.hidden = false;
+  }
+
+  // --- Calls that need no dispatch ---------------------------------------------------------------
+  async function logCall(outcome, reportId) {
+    if (state.busy) return;
+    if (!fields.phone.value.trim()) {
+      showErrors({ caller_phone: [gettext("Enter the caller's number first.")] });
+      return;
+    }
+    startCall();
+    state.busy = true;
+    say(gettext("Logging…"));
+    const body = { caller_phone: fields.phone.value, caller_name: fields.name.value, outcome,
+                   received_at: state.receivedAt.toISOString() };
+    if (reportId) body.report = reportId;
+    try {
+      const result = await api("POST", "/api/v1/calls/", body);
+      if (result.ok) {
+        const label = config.labels.outcome[outcome] || outcome;
+        resetForm();
+        say(interpolate(gettext("Logged: %(outcome)s."), { outcome: label }, true), "ok");
+        loadOpenReports();
+      } else if (result.status === 400) {
+        showErrors(result.data);
+        say(gettext("Check the marked fields."), "error");
+      } else {
+        say(failureMessage(result), "error");
+      }
+    } catch (error) {
+      say(OFFLINE(), "error");
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  // --- Incident type with type-ahead ---------------------------------------------------------------
+  function matches(text) {
+    const query = text.trim().toLowerCase();
+    if (!query) return config.categories.slice(0, 8);
+    const starts = [], contains = [];
+    for (const category of config.categories) {
+      const name = category.name.toLowerCase();
+      if (name.startsWith(query) || category.code.startsWith(query)
+          || name.split(/\s+/).some((word) => word.startsWith(query))) starts.push(category);
+      else if (name.includes(query) || category.code.includes(query)) contains.push(category);
+    }
+    return starts.concat(contains).slice(0, 8);
+  }
+
+  function renderOptions() {
+    const list = $("#category-options");
+    list.replaceChildren();
+    state.options.forEach((category, index) => {
+      const option = document.createElement("li");
+      option.id = `category-option-${index}`;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", String(index === state.highlighted));
+      option.textContent = category.name;
+      option.addEventListener("mousedown", (event) => { event.preventDefault(); chooseCategory(category); });
+      list.append(option);
+    });
+    const open = state.options.length > 0;
+    list.hidden = !open;
+    fields.category.setAttribute("aria-expanded", String(open));
+    if (open) fields.category.setAttribute("aria-activedescendant", `category-option-${state.highlighted}`);
+  }
+
+  function openOptions() {
+    state.options = matches(fields.category.value);
+    state.highlighted = 0;
+    renderOptions();
+  }
+
+  function closeOptions() {
+    state.options = [];
+    renderOptions();
+    fields.category.removeAttribute("aria-activedescendant");
+  }
+
+  function chooseCategory(category) {
+    state.category = category.code;
+    fields.category.value = category.name;
+    fields.priority.value = String(category.default_priority);
+    state.agencies = new Set(category.agencies.filter((code) => agencyName[code]));
+    state.agenciesTouched = false;
+    closeOptions();
+    renderChips();
+    refreshDuplicates();
+    saveDraft();
+  }
+
+  // --- Agency chips (one tab stop; arrows move, Space toggles) -----------------------------------------
+  function renderChips() {
+    const group = $("#agency-chips");
+    group.replaceChildren();
+    config.agencies.forEach((agency, index) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip-toggle";
+      chip.dataset.agency = agency.code;
+      chip.textContent = agency.short_name;
+      chip.setAttribute("aria-pressed", String(state.agencies.has(agency.code)));
+      chip.tabIndex = index === state.chipFocus ? 0 : -1;
+      chip.addEventListener("click", () => {
+        if (state.agencies.has(agency.code)) state.agencies.delete(agency.code);
+        else state.agencies.add(agency.code);
+        state.agenciesTouched = true;
+        state.chipFocus = index;
+        renderChips();
+        group.children[index].focus();
+        saveDraft();
+      });
+      group.append(chip);
+    });
+  }
+
+  $("#agency-chips").addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const count = config.agencies.length;
+    state.chipFocus = (state.chipFocus + step + count) % count;
+    renderChips();
+    $("#agency-chips").children[state.chipFocus].focus();
+  });
+
+  // --- Map pin -------------------------------------------------------------------------------------
+  let map = null;
+  let marker = null;
+  function setupMap() {
+    if (!window.L) return;  // the form works without the map
+    map = window.L.map("map", { keyboard: false }).setView(config.map.center, 13);
+    window.L.tileLayer(config.map.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    // Keyboard flow goes address → description; the map is for the mouse.
+    map.getContainer().tabIndex = -1;
+    map.getContainer().querySelectorAll("a").forEach((link) => { link.tabIndex = -1; });
+    map.on("click", (event) => {
+      setPin(Number(event.latlng.lat.toFixed(6)), Number(event.latlng.lng.toFixed(6)));
+      refreshDuplicates();
+      saveDraft();
+    });
+  }
+
+  function setPin(latitude, longitude) {
+    const has = latitude !== null && latitude !== undefined && longitude !== null && longitude !== undefined;
+    state.latitude = has ? latitude : null;
+    state.longitude = has ? longitude : null;
+    $("#pin-text").textContent = has ? `${latitude}, ${longitude}` : gettext("No pin.");
+    $("#clear-pin").hidden = !has;
+    if (!map) return;
+    if (marker) { marker.remove(); marker = null; }
+    if (has) marker = window.L.marker([latitude, longitude]).addTo(map);
+  }
+
+  // --- Possible duplicates ---------------------------------------------------------------------------
+  let duplicateTimer = null;
+  function refreshDuplicates() {
+    clearTimeout(duplicateTimer);
+    duplicateTimer = setTimeout(async () => {
+      const params = new URLSearchParams();
+      if (state.category) params.set("category", state.category);
+      if (fields.kecamatan.value) params.set("kecamatan", fields.kecamatan.value);
+      if (state.latitude !== null) {
+        params.set("latitude", state.latitude);
+        params.set("longitude", state.longitude);
+      }
+      if (fields.phone.value.replace(/\D/g, "").length >= 8) params.set("phone", fields.phone.value);
+      if ([...params.keys()].length === 0) { state.duplicates = []; renderDuplicates(); return; }
+      try {
+        const result = await api("GET", `/api/v1/reports/duplicates/?${params}`);
+        state.duplicates = result.ok ? result.data.slice(0, 9) : [];
+      } catch (error) {
+        state.duplicates = [];
+      }
+      renderDuplicates();
+    }, 250);
+  }
+
+  function renderDuplicates() {
+    const list = $("#duplicates");
+    list.replaceChildren();
+    if (!state.duplicates.length) {
+      const empty = document.createElement("li");
+      empty.className = "hint";
+      empty.textContent = gettext("None.");
+      list.append(empty);
+      return;
+    }
+    state.duplicates.forEach((report, index) => {
+      const item = document.createElement("li");
+      const text = document.createElement("span");
+      text.textContent = `${report.number} · ${report.category_name} · ${report.address}`
+        + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")
+        + ` · ${formatTime(report.received_at)}`;
+      const attach = document.createElement("button");
+      attach.type = "button";
+      attach.tabIndex = -1;
+      attach.textContent = interpolate(gettext("Attach (Alt+%(n)s)"), { n: index + 1 }, true);
+      attach.addEventListener("click", () => logCall("attached", report.id));
+      item.append(text, " ", attach, chipsFor(report));
+      list.append(item);
+    });
+  }
+
+  // --- Sending the report ----------------------------------------------------------------------------
+  async function submitReport() {
+    if (state.busy) return;
+    clearErrors();
+    if (!state.category) {
+      const typed = matches(fields.category.value);
+      if (fields.category.value && typed.length === 1) chooseCategory(typed[0]);
+      else {
+        showErrors({ category: [gettext("Choose the incident type from the list.")] });
+        return;
+      }
+    }
+    startCall();
+    const category = categoryByCode[state.category];
+    const body = {
+      caller_phone: fields.phone.value, caller_name: fields.name.value, category: state.category,
+      description: fields.description.value, address: fields.address.value,
+      kecamatan: fields.kecamatan.value || null,
+      priority: fields.priority.value ? Number(fields.priority.value) : null,
+      latitude: state.latitude, longitude: state.longitude,
+      received_at: state.receivedAt.toISOString(),
+    };
+    const defaults = new Set(category.agencies);
+    const changed = state.agencies.size !== defaults.size || [...state.agencies].some((c) => !defaults.has(c));
+    if (changed || defaults.size === 0) body.agencies = [...state.agencies];
+    state.busy = true;
+    $("#submit-report").disabled = true;
+    say(gettext("Sending…"));
+    try {
+      const result = await api("POST", "/api/v1/reports/", body);
+      if (result.ok) {
+        const report = result.data;
+        const names = report.assignments.map((a) => agencyName[a.agency] || a.agency).join(", ");
+        resetForm();
+        say(interpolate(gettext("Report %(number)s sent to %(agencies)s."),
+          { number: report.number, agencies: names }, true), "ok");
+        loadOpenReports();
+      } else if (result.status === 400) {
+        showErrors(result.data);
+        say(gettext("Check the marked fields."), "error");
+      } else {
+        say(failureMessage(result), "error");
+      }
+    } catch (error) {
+      say(OFFLINE(), "error");
+    } finally {
+      state.busy = false;
+      $("#submit-report").disabled = false;
+    }
+  }
+
+  // --- Open reports ----------------------------------------------------------------------------------
+  function formatTime(iso, withDate) {
+    const options = { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" };
+    if (withDate) Object.assign(options, { day: "numeric", month: "short" });
+    return `${new Intl.DateTimeFormat(document.documentElement.lang || "id", options).format(new Date(iso))} WIB`;
+  }
+
+  function chipsFor(report) {
+    const span = document.createElement("span");
+    span.className = "chips";
+    for (const assignment of report.assignments) {
+      const chip = document.createElement("span");
+      chip.className = `chip ${assignment.status}`;
+      chip.dataset.agency = assignment.agency;
+      chip.textContent = `${agencyName[assignment.agency] || assignment.agency} · ${config.labels.assignment[assignment.status] || assignment.status}`;
+      span.append(chip, " ");
+    }
+    return span;
+  }
+
+  async function closeReport(report, reason) {
+    const body = { reason };
+    if (reason === "duplicate") {
+      const number = window.prompt(gettext("Number of the original report (e.g. LAP-20250101-0001):"));
+      if (!number) return;
+      const found = await api("GET", `/api/v1/reports/?number=${encodeURIComponent(number.trim())}`);
+      if (!found.ok || !found.data.results.length) {
+        say(interpolate(gettext("No report %(number)s."), { number }, true), "error");
+        return;
+      }
+      body.duplicate_of = found.data.results[0].id;
+    } else if (!window.confirm(interpolate(gettext("Close %(number)s as “%(reason)s”?"),
+        { number: report.number, reason: config.labels.close[reason] }, true))) {
+      return;
+    }
+    try {
+      const result = await api("POST", `/api/v1/reports/${report.id}/close/`, body);
+      if (result.ok) say(interpolate(gettext("%(number)s closed."), { number: report.number }, true), "ok");
+      else say((result.data && (result.data.detail || Object.values(result.data).flat().join(" ")))
+        || failureMessage(result), "error");
+    } catch (error) {
+      say(OFFLINE(), "error");
+    }
+    loadOpenReports();
+  }
+
+  async function loadOpenReports() {
+    let result;
+    try { result = await api("GET", "/api/v1/reports/?status=open&limit=200"); } catch (error) { return; }
+    if (!result.ok) return;
+    const reports = result.data.results.sort((a, b) => a.priority - b.priority
+      || a.received_at.localeCompare(b.received_at));
+    $("#open-count").textContent = `(${result.data.count})`;
+    const body = $("#open-reports tbody");
+    body.replaceChildren();
+    for (const report of reports) {
+      const row = document.createElement("tr");
+      row.className = `p${report.priority}`;
+      row.dataset.report = report.number;
+      const cells = [report.number, String(report.priority), report.category_name,
+        report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : ""),
+        formatTime(report.received_at)];
+      for (const text of cells) {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        row.append(cell);
+      }
+      const agencies = document.createElement("td");
+      agencies.append(chipsFor(report));
+      const actions = document.createElement("td");
+      for (const reason of ["prank", "non_emergency", "duplicate", "resolved"]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "small";
+        button.textContent = config.labels.close[reason];
+        button.addEventListener("click", () => closeReport(report, reason));
+        actions.append(button, " ");
+      }
+      row.append(agencies, actions);
+      body.append(row);
+    }
+  }
+
+  // --- Wiring -------------------------------------------------------------------------------------------
+  function fillKecamatan() {
+    for (const kecamatan of config.kecamatan) {
+      const option = document.createElement("option");
+      option.value = kecamatan.code;
+      option.textContent = kecamatan.name;
+      fields.kecamatan.append(option);
+    }
+  }
+
+  form.addEventListener("submit", (event) => { event.preventDefault(); submitReport(); });
+  form.addEventListener("input", () => { if (isDirty()) startCall(); saveDraft(); });
+  fields.phone.addEventListener("input", () => { lookUpPhone(); refreshDuplicates(); });
+  fields.kecamatan.addEventListener("change", refreshDuplicates);
+  fields.category.addEventListener("input", () => {
+    const chosen = categoryByCode[state.category];
+    if (!chosen || chosen.name !== fields.category.value) state.category = null;
+    openOptions();
+  });
+  fields.category.addEventListener("focus", () => { if (!state.category) openOptions(); });
+  fields.category.addEventListener("blur", () => setTimeout(closeOptions, 100));
+  fields.category.addEventListener("keydown", (event) => {
+    const open = state.options.length > 0;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (!open) { openOptions(); return; }
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      state.highlighted = (state.highlighted + step + state.options.length) % state.options.length;
+      renderOptions();
+    } else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      if (open) {
+        chooseCategory(state.options[state.highlighted]);
+        fields.kecamatan.focus();
+      }
+    } else if (event.key === "Tab" && open && !event.shiftKey) {
+      chooseCategory(state.options[state.highlighted]);
+    } else if (event.key === "Escape") {
+      closeOptions();
+    }
+  });
+  $("#new-call").addEventListener("click", newCall);
+  $("#clear-pin").addEventListener("click", () => { setPin(null, null); refreshDuplicates(); saveDraft(); });
+  document.querySelectorAll("[data-outcome]").forEach((button) => {
+    button.addEventListener("click", () => logCall(button.dataset.outcome));
+  });
+
+  const OUTCOME_KEYS = { KeyI: "information", KeyP: "prank", KeyG: "ghost", KeyL: "other" };
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "F2") {
+      event.preventDefault();
+      newCall();
+    } else if (event.altKey && !event.ctrlKey && OUTCOME_KEYS[event.code]) {
+      event.preventDefault();
+      logCall(OUTCOME_KEYS[event.code]);
+    } else if (event.altKey && !event.ctrlKey && /^Digit[1-9]$/.test(event.code)) {
+      const report = state.duplicates[Number(event.code.slice(5)) - 1];
+      if (report) { event.preventDefault(); logCall("attached", report.id); }
+    } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submitReport();
+    }
+  });
+  window.addEventListener("storage", (event) => {
+    if (event.key === DRAFT_KEY && event.newValue === null && !isDirty()) resetForm();
+  });
+
+  fillKecamatan();
+  renderChips();
+  renderDuplicates();
+  setupMap();
+  restoreDraft();
+  renderClock();
+  setInterval(renderClock, 1000);
+  loadOpenReports();
+  setInterval(loadOpenReports, 5000);
+})();
