@@ -27,22 +27,24 @@ class KecamatanSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
+class CodeLookup:
+    """Objects are found by their code; anything that is not a code never reaches SQL."""
+
+    lookup_field = "code"
+    lookup_value_regex = r"[-\w]{1,64}"
+    pagination_class = None
+
+
+class AgencyViewSet(CodeLookup, viewsets.ReadOnlyModelViewSet):
     queryset = Agency.objects.all()
     serializer_class = AgencySerializer
-    lookup_field = "code"
-    pagination_class = None
 
 
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+class CategoryViewSet(CodeLookup, viewsets.ReadOnlyModelViewSet):
     queryset = Category.objects.prefetch_related("default_agencies")
     serializer_class = CategorySerializer
-    lookup_field = "code"
-    pagination_class = None
 
 
-class KecamatanViewSet(viewsets.ReadOnlyModelViewSet):
+class KecamatanViewSet(CodeLookup, viewsets.ReadOnlyModelViewSet):
     queryset = Kecamatan.objects.all()
     serializer_class = KecamatanSerializer
-    lookup_field = "code"
-    pagination_class = None

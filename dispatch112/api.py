@@ -4,6 +4,7 @@ domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllow
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -15,6 +16,15 @@ from reports.errors import ActionForbidden, TransitionNotAllowed
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
+
+
+class StrictTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, refusing keys that are not plain hex before any query."""
+
+    def authenticate_credentials(self, key):
+        if not (0 < len(key) <= 64 and key.isascii() and key.isalnum()):
+            raise exceptions.AuthenticationFailed(self.keyword + " " + "invalid")
+        return super().authenticate_credentials(key)
 
 
 class HasRole(BasePermission):

@@ -214,7 +214,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API client gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "dispatch112.api.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dispatch112.api.HasRole"],

@@ -42,7 +42,17 @@ def load_settings(**environment) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+        if key
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "SECURE_COOKIES",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+        }
         and not key.startswith("DISPATCH_")
     }
     env.update(

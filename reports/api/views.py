@@ -6,8 +6,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from agencies.codes import is_code
 from agencies.roles import Role, user_agency, user_role
 from dispatch112.api import HasRole, IsCommandCentre, IsOperator
 from reports import selectors, services
@@ -56,6 +58,8 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Closes the report (resolved, prank, ghost, information, non_emergency, duplicate)
         and cancels its open assignments."""
         report = self.get_object()
+        if user_role(request.user) != Role.OPERATOR:
+            raise PermissionDenied  # before reading the body: a role problem is not a 400
         data = s.ReportCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.report_close(actor=request.user, report=report, **data.validated_data)
@@ -99,9 +103,10 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except ValidationError:
             phone = None  # a number still being typed
         latitude, longitude = _float(params.get("latitude")), _float(params.get("longitude"))
+        category, kecamatan = params.get("category"), params.get("kecamatan")
         reports = selectors.possible_duplicates(
-            category=params.get("category") or None,
-            kecamatan=params.get("kecamatan") or None,
+            category=category if is_code(category) else None,
+            kecamatan=kecamatan if is_code(kecamatan) else None,
             latitude=latitude,
             longitude=longitude,
             phone=phone,
