@@ -1,5 +1,4 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (live events arrive
-with the dashboards issue; the router is here so the process layout is final)."""
+"""ASGI entry point: HTTP through Django, websockets (/ws/events/) through Channels."""
 
 import os
 
@@ -10,15 +9,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from notifications.auth import TokenAuthMiddleware, origin_validator  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # Session cookie (browsers) or Authorization: Token (other clients).
+        "websocket": origin_validator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -73,28 +73,20 @@ def publish(event_ids: list[int]) -> None:
     logged, not raised: the Event rows are committed and clients catch up by resuming."""
     from reports.models import Assignment, Event
 
-    events = list(
-        Event.objects.filter(pk__in=event_ids)
-        .order_by("pk")
-        .values("id", "kind", "report_id", "assignment_id")
-    )
+    from .payloads import live_payloads
+
+    events = list(Event.objects.filter(pk__in=event_ids).order_by("pk"))
     if not events:
         return
     agencies_by_report = defaultdict(list)
     for report_id, code in Assignment.objects.filter(
-        report_id__in={e["report_id"] for e in events}
+        report_id__in={e.report_id for e in events}
     ).values_list("report_id", "agency__code"):
         agencies_by_report[report_id].append(code)
     deliveries = []
-    for event in events:
-        message = {
-            "type": "dispatch.event",
-            "event_id": event["id"],
-            "kind": event["kind"],
-            "report_id": event["report_id"],
-            "assignment_id": event["assignment_id"],
-        }
-        groups = [ALL_REPORTS_GROUP, *map(agency_group, agencies_by_report[event["report_id"]])]
+    for event, payload in zip(events, live_payloads(events), strict=True):
+        message = {"type": "dispatch.event", "payload": payload}
+        groups = [ALL_REPORTS_GROUP, *map(agency_group, agencies_by_report[event.report_id])]
         deliveries.extend((group, message) for group in groups)
     try:
         async_to_sync(_send_all)(deliveries)

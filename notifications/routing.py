@@ -1,3 +1,5 @@
-"""Websocket routes. The /ws/events/ consumer arrives with the live dashboards issue."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import EventsConsumer
+
+websocket_urlpatterns = [path("ws/events/", EventsConsumer.as_asgi())]

@@ -55,8 +55,8 @@ def test_a_new_report_reaches_its_agencies_and_the_command_centre(make_report):
     ]
     for channel in (centre, dishub, police):
         messages = received(channel)
-        assert [(m["event_id"], m["kind"]) for m in messages] == expected
-        assert all(m["report_id"] == report.pk for m in messages)
+        assert [(m["payload"]["event_id"], m["payload"]["kind"]) for m in messages] == expected
+        assert all(m["payload"]["report"]["id"] == report.pk for m in messages)
     assert received(dpu) == []
 
 
@@ -66,10 +66,11 @@ def test_an_agency_action_reaches_every_agency_on_the_report(make_report, staff_
     dishub_assignment = report.assignments.get(agency__code="dishub")
     services.assignment_acknowledge(assignment=dishub_assignment, actor=staff_of("dishub"))
     (message,) = received(police)
-    assert (message["kind"], message["assignment_id"]) == (
-        "assignment.acknowledged",
-        dishub_assignment.pk,
-    )
+    payload = message["payload"]
+    assert (payload["type"], payload["kind"]) == ("assignment.updated", "assignment.acknowledged")
+    assert payload["assignment"]["id"] == dishub_assignment.pk
+    assert payload["assignment"]["status"] == "acknowledged"
+    assert {a["agency"] for a in payload["report"]["assignments"]} == {"dishub", "polrestabes"}
 
 
 def test_nothing_is_published_for_a_rolled_back_transaction(make_report):
@@ -92,13 +93,15 @@ def test_a_rolled_back_savepoint_drops_only_its_own_events(make_report, operator
             operator=operator, caller_phone="081234567899", outcome="attached", report=kept
         )
     messages = received(centre)
-    assert {m["report_id"] for m in messages} == {kept.pk}
-    assert [m["kind"] for m in messages] == [
+    assert {m["payload"]["report"]["id"] for m in messages} == {kept.pk}
+    assert [m["payload"]["kind"] for m in messages] == [
         "report.created",
         "assignment.created",
         "call.attached",
     ]
-    assert [m["event_id"] for m in messages] == sorted(m["event_id"] for m in messages)
+    assert [m["payload"]["event_id"] for m in messages] == sorted(
+        m["payload"]["event_id"] for m in messages
+    )
 
 
 def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(make_report):
@@ -111,8 +114,8 @@ def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(make_report):
     report = make_report(category="kebakaran")
     messages = received(centre)
     expected = list(Event.objects.filter(report=report).values_list("id", flat=True))
-    assert [m["event_id"] for m in messages] == expected
-    assert {m["report_id"] for m in messages} == {report.pk}
+    assert [m["payload"]["event_id"] for m in messages] == expected
+    assert {m["payload"]["report"]["id"] for m in messages} == {report.pk}
 
 
 @pytest.mark.postgres
@@ -156,7 +159,8 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
     messages = received(centre)
     by_report = {}
     for message in messages:
-        by_report.setdefault(message["report_id"], []).append(message["kind"])
+        payload = message["payload"]
+        by_report.setdefault(payload["report"]["id"], []).append(payload["kind"])
     assert by_report[existing.pk] == ["assignment.acknowledged"]
     assert by_report[created["report"].pk] == ["report.created", "assignment.created"]
-    assert len(messages) == len({m["event_id"] for m in messages}) == 3
+    assert len(messages) == len({m["payload"]["event_id"] for m in messages}) == 3

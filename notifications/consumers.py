@@ -1,0 +1,111 @@
+"""/ws/events/ (SPEC §5): a snapshot on connect, live events, and resume from an event id."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db.models import Max
+from django.utils import timezone
+
+from agencies.roles import Role, user_agency, user_role
+from reports.api.serializers import AssignmentSerializer, ReportSerializer
+from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
+from reports.selectors import assignments_visible_to, reports_visible_to, with_details
+
+from .payloads import live_payloads
+from .publish import ALL_REPORTS_GROUP, agency_group
+
+UNAUTHENTICATED = 4401
+# Event ids are allocated in insert order, not commit order: on resume, ids this far below
+# the client's mark are sent again (clients drop ids they already have).
+RESUME_WINDOW = 200
+# A client further behind than this gets a fresh snapshot instead of a replay.
+RESUME_LIMIT = 2000
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        groups = await database_sync_to_async(_groups_for)(user)
+        if not groups:
+            # Accept first: a close code only reaches the client on an open socket.
+            await self.accept()
+            await self.close(code=UNAUTHENTICATED)
+            return
+        self.user = user
+        self.subscribed = groups
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        # Subscribed before the snapshot is read: nothing can fall between the two.
+        await self.send_json(await database_sync_to_async(snapshot)(user))
+
+    async def disconnect(self, code):
+        for group in getattr(self, "subscribed", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or content.get("type") != "resume":
+            await self.send_json({"type": "error", "detail": "unknown message type"})
+            return
+        after = content.get("last_event_id")
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            await self.send_json({"type": "error", "detail": "last_event_id must be an integer"})
+            return
+        for message in await database_sync_to_async(replay)(self.user, after):
+            await self.send_json(message)
+
+    async def dispatch_event(self, message):
+        """A live event from notifications.publish, already scoped by group."""
+        await self.send_json(message["payload"])
+
+
+def _groups_for(user) -> list[str]:
+    role = user_role(user)
+    if role in (Role.OPERATOR, Role.SUPERVISOR):
+        return [ALL_REPORTS_GROUP]
+    if role == Role.AGENCY_STAFF:
+        return [agency_group(user_agency(user).code)]
+    return []
+
+
+def snapshot(user) -> dict:
+    """Every open assignment the user may see, each with its report."""
+    last_event_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
+    assignments = list(
+        assignments_visible_to(user)
+        .filter(status__in=OPEN_ASSIGNMENT_STATUSES)
+        .order_by("notified_at", "pk")
+        .values_list("pk", "report_id")
+    )
+    reports = {
+        r.pk: r
+        for r in with_details(
+            reports_visible_to(user).filter(pk__in={report_id for _, report_id in assignments})
+        )
+    }
+    by_id = {a.pk: a for r in reports.values() for a in r.assignments.all()}
+    report_data = {pk: ReportSerializer(r).data for pk, r in reports.items()}
+    return {
+        "type": "snapshot",
+        "server_time": timezone.now().isoformat(),
+        "last_event_id": last_event_id,
+        "assignments": [
+            {**AssignmentSerializer(by_id[pk]).data, "report": report_data[report_id]}
+            for pk, report_id in assignments
+        ],
+    }
+
+
+def replay(user, after: int) -> list[dict]:
+    """Every event after `after` (and a window below it) on reports the user may see, in
+    order; a fresh snapshot if the client is too far behind."""
+    events = list(
+        Event.objects.filter(
+            pk__gt=max(after - RESUME_WINDOW, 0),
+            report__in=reports_visible_to(user).values("pk"),
+        ).order_by("pk")[: RESUME_LIMIT + 1]
+    )
+    if len(events) > RESUME_LIMIT:
+        return [snapshot(user)]
+    return live_payloads(events)

@@ -1,0 +1,65 @@
+"""The live-event wire format (SPEC §5), built once per event for every subscriber."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from reports.api.serializers import AssignmentSerializer, MessageSerializer, ReportSerializer
+from reports.models import Event, Message
+from reports.selectors import with_details
+
+# Event kinds in the log → the event types clients see.
+LIVE_TYPES = {
+    "assignment.created": "assignment.created",
+    "assignment.acknowledged": "assignment.updated",
+    "assignment.dispatched": "assignment.updated",
+    "assignment.arrived": "assignment.updated",
+    "assignment.resolved": "assignment.updated",
+    "assignment.rejected": "assignment.updated",
+    "assignment.cancelled": "assignment.updated",
+    "assignment.escalated": "assignment.escalated",
+    "report.created": "report.updated",
+    "report.closed": "report.updated",
+    "call.attached": "report.updated",
+    "message.created": "message.created",
+}
+
+
+def live_payloads(events: list[Event]) -> list[dict]:
+    """Payloads for `events` (ordered by id): the report as it is now, the assignment the
+    event is about, and for a chat line the message."""
+    report_ids = {e.report_id for e in events}
+    reports = {r.pk: r for r in with_details(_reports(report_ids))}
+    message_ids = [e.data.get("message") for e in events if e.kind == "message.created"]
+    messages = {
+        m.pk: m
+        for m in Message.objects.filter(pk__in=message_ids).select_related(
+            "author", "author_agency"
+        )
+    }
+    server_time = timezone.now().isoformat()
+    payloads = []
+    for event in events:
+        report = reports[event.report_id]
+        assignment = next(
+            (a for a in report.assignments.all() if a.pk == event.assignment_id), None
+        )
+        payload = {
+            "type": LIVE_TYPES.get(event.kind, "report.updated"),
+            "kind": event.kind,
+            "event_id": event.pk,
+            "server_time": server_time,
+            "report": ReportSerializer(report).data,
+            "assignment": AssignmentSerializer(assignment).data if assignment else None,
+        }
+        if event.kind == "message.created":
+            message = messages.get(event.data.get("message"))
+            payload["message"] = MessageSerializer(message).data if message else None
+        payloads.append(payload)
+    return payloads
+
+
+def _reports(report_ids):
+    from reports.models import Report
+
+    return Report.objects.filter(pk__in=report_ids)

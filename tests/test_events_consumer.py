@@ -1,0 +1,214 @@
+"""/ws/events/ with real websocket clients (Channels' WebsocketCommunicator) on the
+configured channel layer: in-memory by default, Redis in CI's second pass."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from dispatch112.asgi import application
+from reports import services
+from reports.models import Event
+
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = (b"origin", b"http://testserver")
+
+
+def session_headers(user) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()), ORIGIN]
+
+
+def run(scenario):
+    async_to_sync(scenario)()
+
+
+async def connect(headers):
+    communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def received_events(communicator, quiet=0.3) -> list[dict]:
+    events = []
+    while not await communicator.receive_nothing(timeout=quiet):
+        events.append(await communicator.receive_json_from())
+    return events
+
+
+def test_an_unauthenticated_client_is_closed_with_4401(db):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/events/", headers=[ORIGIN])
+        connected, _ = await communicator.connect()
+        assert connected
+        assert await communicator.receive_output() == {"type": "websocket.close", "code": 4401}
+
+    run(scenario)
+
+
+def test_a_user_without_a_role_is_closed_with_4401(db):
+    headers = session_headers(UserFactory())
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+        await communicator.connect()
+        assert (await communicator.receive_output())["code"] == 4401
+
+    run(scenario)
+
+
+def test_a_page_from_another_site_is_refused(staff_of):
+    headers = [session_headers(staff_of("dishub"))[0], (b"origin", b"https://evil.example")]
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+        connected, _ = await communicator.connect()
+        assert not connected
+
+    run(scenario)
+
+
+def test_a_token_client_gets_its_agency_snapshot(make_report, staff_of):
+    jam = make_report(category="kemacetan")  # dishub + polrestabes
+    make_report(category="kebakaran")  # damkar only
+    staff = staff_of("dishub")
+    token = Token.objects.create(user=staff)
+    headers = [(b"authorization", f"Token {token.key}".encode())]
+
+    async def scenario():
+        communicator = await connect(headers)
+        snapshot = await communicator.receive_json_from()
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["last_event_id"] == await database_sync_to_async(_last_event_id)()
+        assert snapshot["server_time"]
+        # Every open assignment on the reports Dishub may see: its own and its partners'.
+        assert {(a["report"]["number"], a["agency"]) for a in snapshot["assignments"]} == {
+            (jam.number, "dishub"),
+            (jam.number, "polrestabes"),
+        }
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def _last_event_id():
+    return Event.objects.order_by("-id").values_list("id", flat=True).first()
+
+
+def test_live_events_reach_only_those_who_may_see_them(city, operator, staff_of):
+    dishub, dpu = session_headers(staff_of("dishub")), session_headers(staff_of("dpu"))
+    centre = session_headers(operator)
+
+    async def scenario():
+        clients = {
+            name: await connect(h)
+            for name, h in [("dishub", dishub), ("dpu", dpu), ("centre", centre)]
+        }
+        for communicator in clients.values():
+            assert (await communicator.receive_json_from())["type"] == "snapshot"
+        report = await database_sync_to_async(services.report_create)(
+            operator=operator,
+            caller_phone="081234567890",
+            category="kemacetan",
+            description="Macet",
+            address="Jl. Pemuda",
+        )
+        for name in ("dishub", "centre"):
+            events = await received_events(clients[name])
+            assert [e["type"] for e in events] == [
+                "report.updated",
+                "assignment.created",
+                "assignment.created",
+            ]
+            assert {e["assignment"]["agency"] for e in events[1:]} == {"dishub", "polrestabes"}
+            assert all(e["report"]["number"] == report.number for e in events)
+        assert await received_events(clients["dpu"]) == []
+        for communicator in clients.values():
+            await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_resume_replays_every_missed_event_in_order(city, operator, staff_of):
+    headers = session_headers(staff_of("dishub"))
+    create = database_sync_to_async(services.report_create)
+
+    async def scenario():
+        first = await connect(headers)
+        last_seen = (await first.receive_json_from())["last_event_id"] or 0
+        await first.disconnect()
+        # While the dashboard is away: two reports for Dishub, one that is not.
+        missed = []
+        for category in ("kemacetan", "kebakaran", "kecelakaan"):
+            missed.append(
+                await create(
+                    operator=operator,
+                    caller_phone="081234567890",
+                    category=category,
+                    description="-",
+                    address="-",
+                )
+            )
+        again = await connect(headers)
+        await again.receive_json_from()  # the fresh snapshot
+        await again.send_json_to({"type": "resume", "last_event_id": last_seen})
+        replayed = [e for e in await received_events(again) if e["event_id"] > last_seen]
+        ids = [e["event_id"] for e in replayed]
+        assert ids == sorted(ids)
+        expected = await database_sync_to_async(_event_ids_for)([missed[0], missed[2]])
+        assert ids == expected
+        await again.disconnect()
+
+    run(scenario)
+
+
+def _event_ids_for(reports):
+    return list(
+        Event.objects.filter(report__in=reports).order_by("id").values_list("id", flat=True)
+    )
+
+
+def test_a_bad_resume_is_answered_not_crashed(city, operator):
+    headers = session_headers(operator)
+
+    async def scenario():
+        communicator = await connect(headers)
+        await communicator.receive_json_from()
+        for message in ({"type": "resume", "last_event_id": "x"}, {"type": "nope"}, [1]):
+            await communicator.send_json_to(message)
+            assert (await communicator.receive_json_from())["type"] == "error"
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_nothing_is_sent_for_a_rolled_back_transaction(city, operator, staff_of):
+    headers = session_headers(staff_of("damkar"))
+
+    def create_then_fail():
+        with transaction.atomic():
+            services.report_create(
+                operator=operator,
+                caller_phone="081234567890",
+                category="kebakaran",
+                description="Api",
+                address="Jl. A",
+            )
+            raise RuntimeError("the request failed after the report was written")
+
+    async def scenario():
+        communicator = await connect(headers)
+        await communicator.receive_json_from()
+        with pytest.raises(RuntimeError):
+            await database_sync_to_async(create_then_fail)()
+        assert await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+
+    run(scenario)
