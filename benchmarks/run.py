@@ -7,7 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import intake
+from benchmarks import intake, notify_latency
 
 if __name__ == "__main__":
     intake.main()
+    notify_latency.main()

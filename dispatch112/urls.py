@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("console/", views.console, name="console"),
+    path("agency/", views.agency_dashboard, name="agency-dashboard"),
+    path("board/", views.board, name="board"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path(
         "accounts/login/",

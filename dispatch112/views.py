@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,40 +13,19 @@ from django.views.decorators.http import require_GET
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
 from agencies.models import Agency, Category, Kecamatan
 from agencies.roles import Role, user_agency, user_role
-from reports.models import (
-    OPEN_ASSIGNMENT_STATUSES,
-    Assignment,
-    AssignmentStatus,
-    CallOutcome,
-    CloseReason,
-)
-from reports.selectors import open_reports_for
+from reports.models import AssignmentStatus, CallOutcome, CloseReason
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    role = user_role(request.user)
-    if role == Role.OPERATOR:
-        return redirect("console")
-    context: dict = {"role": role}
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        context["reports"] = open_reports_for(request.user)[:100]
-    if role == Role.SUPERVISOR:
-        context["agencies"] = Agency.objects.filter(active=True).annotate(
-            open_count=Count(
-                "assignments", filter=Q(assignments__status__in=OPEN_ASSIGNMENT_STATUSES)
-            ),
-            waiting_count=Count("assignments", filter=Q(assignments__status="notified")),
-        )
-    if role == Role.AGENCY_STAFF:
-        context["assignments"] = (
-            Assignment.objects.filter(
-                agency=user_agency(request.user), status__in=OPEN_ASSIGNMENT_STATUSES
-            )
-            .select_related("report__category", "report__kecamatan")
-            .order_by("report__priority", "notified_at")[:100]
-        )
-    return render(request, f"home/{role.value}.html", context)
+    landing = {
+        Role.OPERATOR: "console",
+        Role.SUPERVISOR: "board",
+        Role.AGENCY_STAFF: "agency-dashboard",
+    }.get(user_role(request.user))
+    if landing:
+        return redirect(landing)
+    return render(request, "home/none.html")
 
 
 @login_required
@@ -73,6 +51,43 @@ def console(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "console/console.html", {"config": config})
+
+
+def _live_config(request: HttpRequest, **extra) -> dict:
+    """What every live screen needs besides the websocket: names, targets, labels."""
+    return {
+        "username": request.user.get_username(),
+        "server_time": timezone.now().isoformat(),
+        "agencies": AgencySerializer(Agency.objects.all(), many=True).data,
+        "labels": {
+            "assignment": {str(k): str(v) for k, v in AssignmentStatus.choices},
+            "close": {str(k): str(v) for k, v in CloseReason.choices},
+        },
+        **extra,
+    }
+
+
+@login_required
+def agency_dashboard(request: HttpRequest) -> HttpResponse:
+    """The live queue of one agency's assignments, for a desk or a phone."""
+    agency = user_agency(request.user)
+    if user_role(request.user) != Role.AGENCY_STAFF or agency is None:
+        raise PermissionDenied
+    config = _live_config(request, agency=AgencySerializer(agency).data)
+    context = {
+        "config": config,
+        "agency": agency,
+        "target_minutes": round(agency.response_target_seconds / 60),
+    }
+    return render(request, "agency/dashboard.html", context)
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The command centre's wall screen: every open report, each agency's status and clock."""
+    if user_role(request.user) not in (Role.OPERATOR, Role.SUPERVISOR):
+        raise PermissionDenied
+    return render(request, "board/board.html", {"config": _live_config(request)})
 
 
 @require_GET

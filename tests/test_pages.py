@@ -45,41 +45,28 @@ def test_demo_users_log_in_and_land_on_their_page(client, demo, username):
     )
     assert response.status_code == 200
     assert response.wsgi_request.user.username == username
-    landing = reverse("console") if username == "operator" else reverse("home")
-    assert response.redirect_chain[-1][0] == landing
+    landing = {"operator": "console", "supervisor": "board"}.get(username, "agency-dashboard")
+    assert response.redirect_chain[-1][0] == reverse(landing)
 
 
-def test_each_role_sees_its_own_landing(client, demo):
-    from django.contrib.auth import get_user_model
-
-    operator = get_user_model().objects.get(username="operator")
-    report = services.report_create(
-        operator=operator,
-        caller_phone="081234567890",
-        category="kemacetan",
-        description="Macet",
-        address="Jl. Pemuda",
-    )
-    client.login(username="operator", password="demo112")
-    assert client.get("/").url == reverse("console")
-    assert client.get(reverse("console")).status_code == 200
-
-    client.login(username="dishub", password="demo112")
-    page = client.get("/").text
-    assert "Antrean Dishub" in page and report.number in page
-
-    client.login(username="dpu", password="demo112")
-    assert report.number not in client.get("/").text
-
-    client.login(username="supervisor", password="demo112")
-    page = client.get("/").text
-    assert "Polrestabes" in page and report.number in page
-
-
-@pytest.mark.parametrize("username", ["supervisor", "dishub"])
-def test_only_operators_open_the_console(client, demo, username):
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [
+        ("operator", {"console", "board"}),
+        ("supervisor", {"board"}),
+        ("dishub", {"agency-dashboard"}),
+    ],
+)
+def test_each_role_opens_only_its_screens(client, demo, username, allowed):
     client.login(username=username, password="demo112")
-    assert client.get(reverse("console")).status_code == 403
+    for name in ("console", "board", "agency-dashboard"):
+        expected = 200 if name in allowed else 403
+        assert client.get(reverse(name)).status_code == expected, name
+
+
+def test_the_agency_dashboard_names_its_agency(client, demo):
+    client.login(username="dishub", password="demo112")
+    assert "Antrean Dishub" in client.get(reverse("agency-dashboard")).text
 
 
 def test_a_user_without_a_role_is_told_so(client, db):

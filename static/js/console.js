@@ -626,5 +626,11 @@
   renderClock();
   setInterval(renderClock, 1000);
   loadOpenReports();
-  setInterval(loadOpenReports, 5000);
+  // Live: any event reloads the open list (debounced); a slow poll is only a safety net.
+  let reloadTimer = null;
+  const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(loadOpenReports, 150); };
+  if (window.DispatchLive) {
+    window.DispatchLive({ onSnapshot: reloadSoon, onEvent: reloadSoon, onStatus: window.DispatchUI.banner });
+  }
+  setInterval(loadOpenReports, 60000);
 })();

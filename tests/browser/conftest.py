@@ -3,6 +3,11 @@ Run with `make test-browser`; `make test` leaves them out so a fresh machine nee
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +28,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def screenshot(page, name: str) -> None:
@@ -53,6 +59,73 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing():
+    """Overrides the suite's MD5 hashing: the server process checks passwords with the real
+    hashers, so the demo users must be stored with them."""
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The pages are served by a Daphne process of their own (websockets need ASGI): an
+    SQLite test database must be a file that process can open too."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "test-browser.sqlite3")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(django_db_setup, tmp_path_factory):
+    """Dispatch 112 served by Daphne (HTTP + websockets) on the test database."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+    env.update(ENV_FILE="/nonexistent", DEBUG="true", ALLOWED_HOSTS="127.0.0.1,localhost")
+    if database["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_PATH"] = str(database["NAME"])
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        )
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("server") / "daphne.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "dispatch112.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            pytest.fail(f"the test server did not start:\n{log.read()}")
+        time.sleep(0.1)
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
 @pytest.fixture
 def demo_city(transactional_db, settings):
     settings.DEBUG = True  # demo users exist in the embedded mode only
@@ -61,7 +134,7 @@ def demo_city(transactional_db, settings):
 
 
 @pytest.fixture
-def page_for(browser, live_server, demo_city):
+def page_for(browser, server_url, demo_city):
     """page_for("operator") → a logged-in page in a fresh browser context (its own cookies)."""
     contexts = []
 
@@ -72,7 +145,7 @@ def page_for(browser, live_server, demo_city):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/accounts/login/")
+        page.goto(f"{server_url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "demo112")
         page.keyboard.press("Enter")

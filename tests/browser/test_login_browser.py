@@ -45,17 +45,17 @@ def test_an_agency_queue_works_at_phone_width(page_for):
     )
     page = page_for("dishub", width=375, height=740)
     expect(page.locator("h1")).to_have_text("Antrean Dishub")
-    expect(page.locator(".queue li", has_text=jam.number)).to_be_visible()
-    expect(page.locator(".queue li", has_text=fire.number)).to_have_count(0)
+    expect(page.locator(".assignment", has_text=jam.number)).to_be_visible()
+    expect(page.locator(".assignment", has_text=fire.number)).to_have_count(0)
     # Nothing sticks out sideways on a 375-px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, "agency-queue-phone")
 
 
-def test_a_wrong_password_is_explained(browser, live_server, demo_city):
+def test_a_wrong_password_is_explained(browser, server_url, demo_city):
     context = browser.new_context(locale="id-ID")
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{server_url}/accounts/login/")
     page.fill("#id_username", "operator")
     page.fill("#id_password", "salah")
     page.keyboard.press("Enter")

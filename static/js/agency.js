@@ -1,0 +1,331 @@
+/* Dispatch 112 — an agency's live queue (desk or phone). */
+"use strict";
+(function () {
+  const config = JSON.parse(document.getElementById("live-config").textContent);
+  const gettext = window.gettext || ((s) => s);
+  const interpolate = window.interpolate || ((s) => s);
+  const UI = window.DispatchUI;
+  const own = config.agency.code;
+  const target = config.agency.response_target_seconds;
+  const agencyName = Object.fromEntries(config.agencies.map((a) => [a.code, a.short_name]));
+  const OPEN = new Set(["notified", "acknowledged", "dispatched", "on_scene"]);
+  const SOUND_KEY = "dispatch112.sound";
+  const queue = new Map();  // own assignment id → {assignment, report}
+  const cards = new Map();  // assignment id → element
+  let detailReport = null;
+  let live = null;
+
+  // --- Sound and browser notifications for new work ------------------------------------------
+  let audio = null;
+  const soundOn = () => localStorage.getItem(SOUND_KEY) !== "off";
+  function beep() {
+    if (!soundOn()) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      [0, 0.25, 0.5].forEach((at) => {
+        const tone = audio.createOscillator();
+        const gain = audio.createGain();
+        tone.frequency.value = 880;
+        gain.gain.value = 0.2;
+        tone.connect(gain).connect(audio.destination);
+        tone.start(audio.currentTime + at);
+        tone.stop(audio.currentTime + at + 0.15);
+      });
+    } catch (error) { /* no audio device: the highlight still shows */ }
+  }
+  function notify(entry) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    const report = entry.report;
+    new Notification(interpolate(gettext("New assignment: %(category)s"), { category: report.category_name }, true),
+      { body: `${report.number} · ${report.address}`, tag: `assignment-${entry.assignment.id}` });
+  }
+  function renderSoundToggle() {
+    const button = document.getElementById("sound-toggle");
+    button.setAttribute("aria-pressed", String(soundOn()));
+    button.textContent = soundOn() ? gettext("Sound on") : gettext("Sound off");
+  }
+  document.getElementById("sound-toggle").addEventListener("click", () => {
+    localStorage.setItem(SOUND_KEY, soundOn() ? "off" : "on");
+    renderSoundToggle();
+    if (soundOn()) beep();
+  });
+  const permission = document.getElementById("notify-permission");
+  if ("Notification" in window && Notification.permission === "default") {
+    permission.hidden = false;
+    permission.addEventListener("click", () => Notification.requestPermission().then(() => { permission.hidden = true; }));
+  }
+  // Browsers start audio only after a user gesture: unlock it on the first tap anywhere.
+  document.addEventListener("pointerdown", () => {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (error) { /* ignore */ }
+  }, { once: true });
+
+  // --- State from the live connection -------------------------------------------------------------
+  function upsertFromReport(report) {
+    const mine = report.assignments.find((a) => a.agency === own);
+    if (!mine) return null;
+    if (report.status === "open" && OPEN.has(mine.status)) {
+      queue.set(mine.id, { assignment: mine, report });
+      return mine;
+    }
+    queue.delete(mine.id);
+    return null;
+  }
+
+  function onSnapshot(snapshot) {
+    queue.clear();
+    for (const item of snapshot.assignments) {
+      if (item.agency === own) queue.set(item.id, { assignment: item, report: item.report });
+    }
+    render();
+  }
+
+  function onEvent(event) {
+    const before = event.assignment && queue.has(event.assignment.id);
+    upsertFromReport(event.report);
+    if (event.type === "assignment.created" && event.assignment && event.assignment.agency === own && !before) {
+      const entry = queue.get(event.assignment.id);
+      if (entry) { beep(); notify(entry); }
+    }
+    if (event.type === "message.created" && detailReport === event.report.id && event.message) addMessage(event.message);
+    if (detailReport === event.report.id) renderDetail(event.report);
+    render();
+  }
+
+  // --- The queue ------------------------------------------------------------------------------------
+  function order(a, b) {
+    const fresh = (entry) => (entry.assignment.status === "notified" ? 0 : 1);
+    return fresh(a) - fresh(b) || a.report.priority - b.report.priority
+      || a.report.received_at.localeCompare(b.report.received_at);
+  }
+
+  function render() {
+    const list = document.getElementById("queue");
+    const entries = [...queue.values()].sort(order);
+    for (const [id, card] of cards) {
+      if (!queue.has(id)) { card.remove(); cards.delete(id); }
+    }
+    entries.forEach((entry, index) => {
+      let card = cards.get(entry.assignment.id);
+      if (!card) {
+        card = document.createElement("li");
+        cards.set(entry.assignment.id, card);
+      }
+      fill(card, entry);
+      if (list.children[index] !== card) list.insertBefore(card, list.children[index] || null);
+    });
+    document.getElementById("queue-empty").hidden = entries.length > 0;
+    tick();
+  }
+
+  function text(tag, className, content) {
+    const element = document.createElement(tag);
+    if (className) element.className = className;
+    element.textContent = content;
+    return element;
+  }
+
+  function fill(card, entry) {
+    const { assignment, report } = entry;
+    const status = assignment.status;
+    card.className = `assignment p${report.priority} ${status}${assignment.escalated_at ? " escalated" : ""}`;
+    card.dataset.report = report.number;
+    card.dataset.assignment = assignment.id;
+    if (card.dataset.status === status && card.dataset.version === versionOf(entry)) return;
+    const keepForm = card.dataset.status === status ? card.querySelector("form.inline") : null;
+    card.dataset.status = status;
+    card.dataset.version = versionOf(entry);
+    card.replaceChildren();
+
+    const head = document.createElement("div");
+    head.className = "card-head";
+    head.append(text("span", "badge", `P${report.priority}`), text("strong", "", report.category_name),
+      text("span", "hint", report.number), text("span", `chip ${status}`, config.labels.assignment[status]));
+    card.append(head);
+    card.append(text("p", "where", report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")));
+    card.append(text("p", "what", report.description));
+
+    const clocks = document.createElement("p");
+    clocks.className = "clocks";
+    clocks.append(clock("received", gettext("Since the call"), report.received_at));
+    clocks.append(clock("notified", gettext("Since notified"), assignment.notified_at));
+    if (status === "dispatched" && assignment.eta_minutes !== null) {
+      const due = new Date(Date.parse(assignment.dispatched_at) + assignment.eta_minutes * 60000).toISOString();
+      clocks.append(clock("eta", interpolate(gettext("ETA (%(unit)s)"), { unit: assignment.unit || "–" }, true), due));
+    }
+    card.append(clocks);
+
+    const partners = report.assignments.filter((a) => a.agency !== own);
+    if (partners.length) {
+      const chips = document.createElement("p");
+      chips.className = "chips";
+      for (const partner of partners) {
+        chips.append(text("span", `chip ${partner.status}`, `${agencyName[partner.agency] || partner.agency} · ${config.labels.assignment[partner.status]}`), " ");
+      }
+      card.append(chips);
+    }
+
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    const button = (label, handler, kind) => {
+      const element = text("button", kind || "", label);
+      element.type = "button";
+      element.addEventListener("click", handler);
+      actions.append(element);
+    };
+    if (status === "notified") button(gettext("Acknowledge"), () => act(entry, "acknowledge"), "primary");
+    if (status === "notified" || status === "acknowledged") {
+      button(gettext("Dispatch unit"), () => openForm(card, entry, "dispatch"), status === "acknowledged" ? "primary" : "");
+      button(gettext("Reject"), () => openForm(card, entry, "reject"), "danger");
+    }
+    if (status === "dispatched") button(gettext("Arrived on scene"), () => act(entry, "arrive"), "primary");
+    if (status === "on_scene") button(gettext("Resolved"), () => openForm(card, entry, "resolve"), "primary");
+    button(gettext("Details & chat"), () => openDetail(report));
+    card.append(actions);
+    card.append(text("p", "card-error", ""));
+    if (keepForm) card.append(keepForm);
+  }
+
+  function versionOf(entry) {
+    return JSON.stringify([entry.assignment, entry.report.assignments.map((a) => [a.agency, a.status])]);
+  }
+
+  function clock(kind, label, since) {
+    const span = document.createElement("span");
+    span.className = `clock ${kind}`;
+    span.dataset.since = since;
+    span.dataset.kind = kind;
+    span.append(text("span", "label", label + " "), text("b", "", "–"));
+    return span;
+  }
+
+  function tick() {
+    const now = live ? live.now() : new Date();
+    document.querySelectorAll(".clock[data-since]").forEach((element) => {
+      const at = Date.parse(element.dataset.since);
+      const value = element.querySelector("b");
+      if (element.dataset.kind === "eta") {
+        const left = at - now;
+        value.textContent = left >= 0 ? UI.duration(left) : interpolate(gettext("%(time)s late"), { time: UI.duration(-left) }, true);
+        element.dataset.level = left >= 60000 ? "green" : left >= 0 ? "amber" : "red";
+      } else {
+        value.textContent = UI.duration(now - at);
+        element.dataset.level = UI.level(now - at, target);
+      }
+    });
+  }
+
+  // --- Actions --------------------------------------------------------------------------------------
+  function openForm(card, entry, action) {
+    card.querySelectorAll("form.inline").forEach((form) => form.remove());
+    const form = document.createElement("form");
+    form.className = "inline";
+    const field = (name, label, attributes) => {
+      const wrapper = document.createElement("label");
+      wrapper.append(text("span", "", label));
+      const input = document.createElement("input");
+      input.name = name;
+      Object.assign(input, attributes);
+      wrapper.append(input);
+      form.append(wrapper);
+      return input;
+    };
+    let first;
+    if (action === "dispatch") {
+      first = field("unit", gettext("Unit"), { placeholder: gettext("e.g. Ambulance 3"), maxLength: 80 });
+      field("eta_minutes", gettext("ETA in minutes"), { type: "number", min: 0, max: 1440, required: true, inputMode: "numeric" });
+    } else if (action === "reject") {
+      first = field("reason", gettext("Reason"), { required: true, maxLength: 2000 });
+    } else {
+      first = field("note", gettext("What was done (optional)"), { maxLength: 2000 });
+    }
+    const submit = text("button", "primary", { dispatch: gettext("Dispatch"), reject: gettext("Reject"), resolve: gettext("Resolved") }[action]);
+    submit.type = "submit";
+    form.append(submit);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(new FormData(form));
+      if (body.eta_minutes !== undefined) body.eta_minutes = Number(body.eta_minutes);
+      act(entry, action, body);
+    });
+    card.append(form);
+    first.focus();
+  }
+
+  async function act(entry, action, body) {
+    const card = cards.get(entry.assignment.id);
+    const error = card && card.querySelector(".card-error");
+    let result;
+    try {
+      result = await UI.api("POST", `/api/v1/assignments/${entry.assignment.id}/${action}/`, body || {});
+    } catch (failure) {
+      if (error) error.textContent = gettext("The server cannot be reached: try again.");
+      return;
+    }
+    if (!result.ok) {
+      if (error) error.textContent = (result.data && (result.data.detail || Object.values(result.data).flat().join(" "))) || gettext("The request was refused.");
+      return;
+    }
+    // The live event follows; apply the answer now so the tap feels instant.
+    const report = { ...entry.report, assignments: entry.report.assignments.map((a) => (a.id === result.data.id ? result.data : a)) };
+    if (card) card.querySelectorAll("form.inline").forEach((form) => form.remove());
+    upsertFromReport(report);
+    render();
+  }
+
+  // --- Details and inter-agency chat ------------------------------------------------------------
+  const messageIds = new Set();
+  function addMessage(message) {
+    if (messageIds.has(message.id)) return;
+    messageIds.add(message.id);
+    const who = message.author_agency ? agencyName[message.author_agency] || message.author_agency : gettext("Command centre");
+    const item = document.createElement("li");
+    item.className = message.author_agency === own ? "mine" : "";
+    item.append(text("span", "who", `${who} · ${UI.time(message.created_at)}`), text("span", "body", message.body));
+    document.getElementById("messages").append(item);
+  }
+
+  function renderDetail(report) {
+    document.getElementById("detail-title").textContent = `${report.number} · ${report.category_name}`;
+    const facts = document.getElementById("detail-facts");
+    facts.replaceChildren();
+    const rows = [
+      [gettext("Received"), UI.time(report.received_at)],
+      [gettext("Location"), report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")],
+      [gettext("What help is needed"), report.description],
+      [gettext("Caller"), `${report.caller_name || gettext("anonymous")} · ${report.caller_phone}`],
+    ];
+    for (const [term, value] of rows) facts.append(text("dt", "", term), text("dd", "", value));
+    const chips = document.getElementById("detail-agencies");
+    chips.replaceChildren();
+    for (const a of report.assignments) chips.append(text("span", `chip ${a.status}`, `${agencyName[a.agency] || a.agency} · ${config.labels.assignment[a.status]}`), " ");
+  }
+
+  async function openDetail(report) {
+    detailReport = report.id;
+    messageIds.clear();
+    document.getElementById("messages").replaceChildren();
+    renderDetail(report);
+    const panel = document.getElementById("detail");
+    panel.hidden = false;
+    panel.scrollIntoView({ block: "start" });
+    const result = await UI.api("GET", `/api/v1/reports/${report.id}/messages/`);
+    if (result.ok && detailReport === report.id) result.data.forEach(addMessage);
+    document.getElementById("message-body").focus();
+  }
+
+  document.getElementById("detail-close").addEventListener("click", () => {
+    detailReport = null;
+    document.getElementById("detail").hidden = true;
+  });
+  document.getElementById("message-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = document.getElementById("message-body");
+    if (!input.value.trim() || detailReport === null) return;
+    const result = await UI.api("POST", `/api/v1/reports/${detailReport}/messages/`, { body: input.value });
+    if (result.ok) { addMessage(result.data); input.value = ""; }
+  });
+
+  renderSoundToggle();
+  live = window.DispatchLive({ onSnapshot, onEvent, onStatus: UI.banner });
+  setInterval(tick, 1000);
+})();

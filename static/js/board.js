@@ -1,0 +1,86 @@
+/* Dispatch 112 — the command centre's live board: every open report, each agency's status. */
+"use strict";
+(function () {
+  const config = JSON.parse(document.getElementById("live-config").textContent);
+  const gettext = window.gettext || ((s) => s);
+  const UI = window.DispatchUI;
+  const agency = Object.fromEntries(config.agencies.map((a) => [a.code, a]));
+  const reports = new Map();
+  let live = null;
+
+  async function load() {
+    const result = await UI.api("GET", "/api/v1/reports/?status=open&limit=500");
+    if (!result.ok) return;
+    reports.clear();
+    for (const report of result.data.results) reports.set(report.id, report);
+    render();
+  }
+
+  function onEvent(event) {
+    if (event.report.status === "open") reports.set(event.report.id, event.report);
+    else reports.delete(event.report.id);
+    render();
+  }
+
+  function cell(row, content) {
+    const td = document.createElement("td");
+    if (typeof content === "string") td.textContent = content; else td.append(content);
+    row.append(td);
+  }
+
+  function render() {
+    const body = document.querySelector("#board tbody");
+    body.replaceChildren();
+    const sorted = [...reports.values()].sort((a, b) => a.priority - b.priority
+      || a.received_at.localeCompare(b.received_at));
+    for (const report of sorted) {
+      const row = document.createElement("tr");
+      row.className = `p${report.priority}`;
+      row.dataset.report = report.number;
+      cell(row, report.number);
+      cell(row, `P${report.priority}`);
+      cell(row, report.category_name);
+      cell(row, report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : ""));
+      const since = document.createElement("span");
+      since.className = "clock";
+      since.dataset.since = report.received_at;
+      // Coloured against the tightest target among the agencies still working on it.
+      const targets = report.assignments.filter((a) => ["notified", "acknowledged", "dispatched"].includes(a.status))
+        .map((a) => (agency[a.agency] || { response_target_seconds: 600 }).response_target_seconds);
+      since.dataset.target = targets.length ? Math.min(...targets) : "";
+      cell(row, since);
+      const chips = document.createElement("span");
+      chips.className = "chips";
+      for (const a of report.assignments) {
+        const chip = document.createElement("span");
+        chip.className = `chip ${a.status}${a.escalated_at ? " escalated" : ""}`;
+        chip.dataset.agency = a.agency;
+        chip.textContent = `${(agency[a.agency] || {}).short_name || a.agency} · ${config.labels.assignment[a.status]}`;
+        chips.append(chip, " ");
+      }
+      cell(row, chips);
+      body.append(row);
+    }
+    document.getElementById("board-count").textContent = `(${sorted.length})`;
+    document.getElementById("board-empty").hidden = sorted.length > 0;
+    tick();
+  }
+
+  function tick() {
+    const now = live ? live.now() : new Date();
+    document.querySelectorAll("#board .clock").forEach((element) => {
+      const elapsed = now - Date.parse(element.dataset.since);
+      element.textContent = UI.duration(elapsed);
+      element.dataset.level = element.dataset.target ? UI.level(elapsed, Number(element.dataset.target)) : "";
+    });
+  }
+
+  live = window.DispatchLive({
+    // The snapshot lists assignments; the board lists reports, so it reloads them.
+    onSnapshot: load,
+    onEvent,
+    onStatus: UI.banner,
+  });
+  setInterval(tick, 1000);
+  void gettext;
+})();

@@ -1,0 +1,142 @@
+"""Live dashboards in real browsers, each in its own context (its own session)."""
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from reports.models import Report
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def wait_until_live(page) -> None:
+    """The snapshot has arrived: the queue shows its state and no banner is up."""
+    expect(page.locator("#live-banner")).to_be_hidden()
+    page.wait_for_function("document.querySelector('#queue-empty') !== null")
+
+
+def test_a_traffic_jam_reaches_exactly_its_agencies_live(page_for, capsys):
+    operator = page_for("operator")
+    dishub = page_for("dishub", width=375, height=760)  # a field officer's phone
+    police = page_for("polrestabes")
+    dpu = page_for("dpu")
+    for page in (dishub, police, dpu):
+        wait_until_live(page)
+    expect(dpu.locator("#queue-empty")).to_be_visible()
+
+    operator.keyboard.press("F2")
+    operator.keyboard.type("081234567890")
+    operator.keyboard.press("Tab")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("macet")
+    operator.keyboard.press("Enter")
+    operator.keyboard.type("Semarang Tengah")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Simpang Lima")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Macet total, lampu lalu lintas mati")
+    sent = time.monotonic()
+    operator.keyboard.press("Control+Enter")
+
+    # Both agencies see it within 2 s; DPU never does.
+    dishub_card = dishub.locator(".assignment", has_text="Simpang Lima")
+    police_card = police.locator(".assignment", has_text="Simpang Lima")
+    expect(dishub_card).to_be_visible(timeout=2000)
+    dishub_seconds = time.monotonic() - sent
+    expect(police_card).to_be_visible(timeout=2000)
+    police_seconds = time.monotonic() - sent
+    number = Report.objects.get().number
+    expect(dishub_card).to_contain_text(number)
+    expect(dishub_card).to_have_class(__import__("re").compile(r"\bnotified\b"))
+    expect(dishub_card.locator(".clock.received b")).not_to_have_text("–")
+
+    # Dishub acknowledges with one tap; the operator's chip changes live.
+    dishub_card.get_by_role("button", name="Konfirmasi terima").click()
+    row = operator.locator("#open-reports tr", has_text=number)
+    expect(row.locator('[data-agency="dishub"]')).to_have_text(
+        "Dishub · dikonfirmasi", timeout=2000
+    )
+    expect(police_card).to_contain_text("Dishub · dikonfirmasi", timeout=2000)
+
+    # Polrestabes writes in the report's chat; it appears on Dishub's phone.
+    dishub_card.get_by_role("button", name="Detail & obrolan").click()
+    police_card.get_by_role("button", name="Detail & obrolan").click()
+    police.fill("#message-body", "Unit Lantas meluncur ke Simpang Lima")
+    police.keyboard.press("Enter")
+    expect(dishub.locator("#messages")).to_contain_text("Unit Lantas meluncur", timeout=2000)
+    expect(dishub.locator("#messages")).to_contain_text("Polrestabes")
+
+    time.sleep(0.5)  # anything misrouted to DPU would have arrived by now
+    expect(dpu.locator(".assignment")).to_have_count(0)
+    screenshot(dishub, "agency-dashboard-phone")
+    with capsys.disabled():
+        print(
+            f"\n[live] POST → card visible: Dishub {dishub_seconds * 1000:.0f} ms, "
+            f"Polrestabes {police_seconds * 1000:.0f} ms (browser, embedded mode)"
+        )
+
+
+def test_an_agency_works_an_assignment_to_resolution(page_for):
+    operator = page_for("operator")
+    crew = page_for("ambulans", width=375, height=760)
+    wait_until_live(crew)
+    operator.keyboard.press("F2")
+    operator.keyboard.type("081298765432")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Ibu Sri")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("medis")
+    operator.keyboard.press("Enter")
+    operator.keyboard.type("Tembalang")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Jl. Ngesrep Timur V no. 12")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Lansia sesak napas")
+    operator.keyboard.press("Control+Enter")
+
+    card = crew.locator(".assignment", has_text="Ngesrep")
+    expect(card).to_be_visible(timeout=2000)
+    card.get_by_role("button", name="Berangkatkan unit").click()
+    card.get_by_label("Unit").fill("Ambulans Hebat 3")
+    card.get_by_label("Perkiraan tiba (menit)").fill("5")
+    card.get_by_role("button", name="Berangkatkan", exact=True).click()
+    expect(card.locator(".clock.eta")).to_contain_text("Ambulans Hebat 3")
+    card.get_by_role("button", name="Tiba di lokasi").click()
+    card.get_by_role("button", name="Selesai").click()
+    card.get_by_label("Tindakan (opsional)").fill("Dibawa ke RS Kariadi")
+    card.get_by_role("button", name="Selesai").last.click()
+    expect(card).to_have_count(0)
+
+    assignment = Report.objects.get().assignments.get()
+    assert (assignment.status, assignment.unit, assignment.eta_minutes) == (
+        "resolved",
+        "Ambulans Hebat 3",
+        5,
+    )
+    assert assignment.arrived_at is not None
+    assert assignment.resolution_note == "Dibawa ke RS Kariadi"
+
+
+def test_the_board_shows_every_open_report_live(page_for):
+    board = page_for("supervisor")
+    operator = page_for("operator")
+    expect(board.locator("#live-banner")).to_be_hidden()
+    operator.keyboard.press("F2")
+    operator.keyboard.type("081233330000")
+    operator.keyboard.press("Tab")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("kebakaran")
+    operator.keyboard.press("Enter")
+    operator.keyboard.type("Genuk")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Gudang Kaligawe")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Asap tebal")
+    operator.keyboard.press("Control+Enter")
+    row = board.locator("#board tr", has_text="Gudang Kaligawe")
+    expect(row).to_contain_text("Damkar · diberitahukan", timeout=2000)
+    expect(row.locator(".clock")).to_have_attribute("data-level", "green")
+    screenshot(board, "board")
