@@ -82,48 +82,69 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Server:
+    """Dispatch 112 served by Daphne (HTTP + websockets) on the test database."""
+
+    def __init__(self, log_dir: Path, port: int | None = None):
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"daphne-{self.port}.log"
+        self.process = None
+
+    def start(self) -> "Server":
+        from django.conf import settings
+
+        database = settings.DATABASES["default"]
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+        env.update(ENV_FILE="/nonexistent", DEBUG="true", ALLOWED_HOSTS="127.0.0.1,localhost")
+        if database["ENGINE"].endswith("sqlite3"):
+            env["SQLITE_PATH"] = str(database["NAME"])
+        else:
+            env["DATABASE_URL"] = (
+                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+                f"{database['NAME']}"
+            )
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "dispatch112.asgi:application"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the test server did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 @pytest.fixture(scope="session")
 def server_url(django_db_setup, tmp_path_factory):
-    """Dispatch 112 served by Daphne (HTTP + websockets) on the test database."""
-    from django.conf import settings
+    server = Server(tmp_path_factory.mktemp("server")).start()
+    yield server.url
+    server.stop()
 
-    database = settings.DATABASES["default"]
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
-    env.update(ENV_FILE="/nonexistent", DEBUG="true", ALLOWED_HOSTS="127.0.0.1,localhost")
-    if database["ENGINE"].endswith("sqlite3"):
-        env["SQLITE_PATH"] = str(database["NAME"])
-    else:
-        env["DATABASE_URL"] = (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        )
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "daphne.log").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "dispatch112.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            pytest.fail(f"the test server did not start:\n{log.read()}")
-        time.sleep(0.1)
-    yield url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+
+@pytest.fixture
+def own_server(django_db_setup, tmp_path_factory):
+    """A server of the test's own, which the test may stop and start again."""
+    server = Server(tmp_path_factory.mktemp("own-server")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -138,14 +159,14 @@ def page_for(browser, server_url, demo_city):
     """page_for("operator") → a logged-in page in a fresh browser context (its own cookies)."""
     contexts = []
 
-    def login(username: str, *, width: int = 1366, height: int = 800):
+    def login(username: str, *, width: int = 1366, height: int = 800, url: str = server_url):
         context = browser.new_context(
             viewport={"width": width, "height": height}, locale="id-ID", timezone_id="Asia/Jakarta"
         )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(f"{server_url}/accounts/login/")
+        page.goto(f"{url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "demo112")
         page.keyboard.press("Enter")

@@ -140,3 +140,29 @@ def test_the_board_shows_every_open_report_live(page_for):
     expect(row).to_contain_text("Damkar · diberitahukan", timeout=2000)
     expect(row.locator(".clock")).to_have_attribute("data-level", "green")
     screenshot(board, "board")
+
+
+def test_a_dashboard_that_loses_the_server_shows_it_reconnects_and_misses_nothing(
+    page_for, own_server
+):
+    from django.contrib.auth import get_user_model
+
+    from reports import services
+
+    dashboard = page_for("damkar", url=own_server.url)
+    wait_until_live(dashboard)
+    expect(dashboard.locator("#queue-empty")).to_be_visible()
+
+    own_server.stop()
+    expect(dashboard.locator("#live-banner")).to_be_visible(timeout=5000)
+    # While the dashboard is cut off, a fire is reported (through another server).
+    fire = services.report_create(
+        operator=get_user_model().objects.get(username="operator"),
+        caller_phone="081200001111",
+        category="kebakaran",
+        description="Kios terbakar",
+        address="Pasar Johar",
+    )
+    own_server.start()
+    expect(dashboard.locator(".assignment", has_text=fire.number)).to_be_visible(timeout=20000)
+    expect(dashboard.locator("#live-banner")).to_be_hidden()
