@@ -164,6 +164,16 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
+# How often the escalation sweep runs (beat in production, a thread in the embedded server).
+DISPATCH_SWEEP_SECONDS = env.float("DISPATCH_SWEEP_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-escalations": {
+        "task": "reports.tasks.sweep_escalations",
+        "schedule": DISPATCH_SWEEP_SECONDS,
+        # A sweep that waited longer than its period is superseded by the next one.
+        "options": {"expires": DISPATCH_SWEEP_SECONDS},
+    }
+}
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

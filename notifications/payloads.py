@@ -18,6 +18,7 @@ LIVE_TYPES = {
     "assignment.rejected": "assignment.updated",
     "assignment.cancelled": "assignment.updated",
     "assignment.escalated": "assignment.escalated",
+    "assignment.overdue": "assignment.updated",
     "report.created": "report.updated",
     "report.closed": "report.updated",
     "call.attached": "report.updated",

@@ -277,6 +277,12 @@ class Assignment(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = _actor(_("cancelled by"))
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    overdue_at = models.DateTimeField(
+        _("overdue at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the agency's response target passed without arrival on scene."),
+    )
 
     class Meta:
         ordering = ["notified_at", "id"]
@@ -292,6 +298,15 @@ class Assignment(models.Model):
                 fields=["notified_at"],
                 name="assignment_unacked_idx",
                 condition=Q(status="notified", escalated_at__isnull=True),
+            ),
+            # The overdue sweep: not yet on scene, not yet flagged.
+            models.Index(
+                fields=["agency", "notified_at"],
+                name="assignment_not_arrived_idx",
+                condition=Q(
+                    status__in=["notified", "acknowledged", "dispatched"],
+                    overdue_at__isnull=True,
+                ),
             ),
         ]
         constraints = [

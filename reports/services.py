@@ -56,7 +56,7 @@ def _require_role(user: User, *roles: Role) -> None:
         raise ActionForbidden(_("Your role may not do this."))
 
 
-def _emit(
+def event_record(
     report: Report,
     kind: str,
     *,
@@ -156,13 +156,15 @@ def report_create(
         outcome=CallOutcome.REPORT,
         report=report,
     )
-    _emit(report, "report.created", actor=operator, data={"agencies": [a.code for a in routed]})
+    event_record(
+        report, "report.created", actor=operator, data={"agencies": [a.code for a in routed]}
+    )
     now = timezone.now()
     assignments = Assignment.objects.bulk_create(
         [Assignment(report=report, agency=agency, notified_at=now) for agency in routed]
     )
     for assignment in assignments:
-        _emit(report, "assignment.created", actor=operator, assignment=assignment)
+        event_record(report, "assignment.created", actor=operator, assignment=assignment)
     return report
 
 
@@ -209,7 +211,7 @@ def call_log(
         note=note,
     )
     if call.report is not None:
-        _emit(
+        event_record(
             call.report,
             "call.attached",
             actor=operator,
@@ -284,7 +286,7 @@ def report_close(
             "closed_by",
         ]
     )
-    _emit(
+    event_record(
         report,
         "report.closed",
         actor=actor,
@@ -306,7 +308,7 @@ def message_post(*, author: User, report: Report | int, body: str) -> Message:
     message = Message.objects.create(
         report=report, author=author, author_agency=user_agency(author), body=body
     )
-    _emit(report, "message.created", actor=author, data={"message": message.pk})
+    event_record(report, "message.created", actor=author, data={"message": message.pk})
     return message
 
 
@@ -398,7 +400,7 @@ def _apply(
         setattr(assignment, name, value)
     assignment.save(update_fields=list(fields))
     data = {k: v for k, v in fields.items() if k in ("eta_minutes", "unit", "reject_reason")}
-    _emit(
+    event_record(
         assignment.report,
         f"assignment.{action.stamp}",
         actor=actor,

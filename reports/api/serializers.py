@@ -32,6 +32,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "reject_reason",
             "cancelled_at",
             "escalated_at",
+            "overdue_at",
         ]
         read_only_fields = fields
 

@@ -9,30 +9,13 @@
   const target = config.agency.response_target_seconds;
   const agencyName = Object.fromEntries(config.agencies.map((a) => [a.code, a.short_name]));
   const OPEN = new Set(["notified", "acknowledged", "dispatched", "on_scene"]);
-  const SOUND_KEY = "dispatch112.sound";
   const queue = new Map();  // own assignment id → {assignment, report}
   const cards = new Map();  // assignment id → element
   let detailReport = null;
   let live = null;
 
   // --- Sound and browser notifications for new work ------------------------------------------
-  let audio = null;
-  const soundOn = () => localStorage.getItem(SOUND_KEY) !== "off";
-  function beep() {
-    if (!soundOn()) return;
-    try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      [0, 0.25, 0.5].forEach((at) => {
-        const tone = audio.createOscillator();
-        const gain = audio.createGain();
-        tone.frequency.value = 880;
-        gain.gain.value = 0.2;
-        tone.connect(gain).connect(audio.destination);
-        tone.start(audio.currentTime + at);
-        tone.stop(audio.currentTime + at + 0.15);
-      });
-    } catch (error) { /* no audio device: the highlight still shows */ }
-  }
+  const beep = UI.beep;
   function notify(entry) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     const report = entry.report;
@@ -41,23 +24,19 @@
   }
   function renderSoundToggle() {
     const button = document.getElementById("sound-toggle");
-    button.setAttribute("aria-pressed", String(soundOn()));
-    button.textContent = soundOn() ? gettext("Sound on") : gettext("Sound off");
+    button.setAttribute("aria-pressed", String(UI.soundOn()));
+    button.textContent = UI.soundOn() ? gettext("Sound on") : gettext("Sound off");
   }
   document.getElementById("sound-toggle").addEventListener("click", () => {
-    localStorage.setItem(SOUND_KEY, soundOn() ? "off" : "on");
+    localStorage.setItem(UI.SOUND_KEY, UI.soundOn() ? "off" : "on");
     renderSoundToggle();
-    if (soundOn()) beep();
+    if (UI.soundOn()) beep();
   });
   const permission = document.getElementById("notify-permission");
   if ("Notification" in window && Notification.permission === "default") {
     permission.hidden = false;
     permission.addEventListener("click", () => Notification.requestPermission().then(() => { permission.hidden = true; }));
   }
-  // Browsers start audio only after a user gesture: unlock it on the first tap anywhere.
-  document.addEventListener("pointerdown", () => {
-    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (error) { /* ignore */ }
-  }, { once: true });
 
   // --- State from the live connection -------------------------------------------------------------
   function upsertFromReport(report) {
@@ -86,6 +65,11 @@
       const entry = queue.get(event.assignment.id);
       if (entry) { beep(); notify(entry); }
     }
+    const flagged = event.kind === "assignment.escalated" || event.kind === "assignment.overdue";
+    if (flagged && event.assignment && event.assignment.agency === own && queue.has(event.assignment.id)) {
+      beep(true);
+      notify(queue.get(event.assignment.id));
+    }
     if (event.type === "message.created" && detailReport === event.report.id && event.message) addMessage(event.message);
     if (detailReport === event.report.id) renderDetail(event.report);
     render();
@@ -93,8 +77,9 @@
 
   // --- The queue ------------------------------------------------------------------------------------
   function order(a, b) {
-    const fresh = (entry) => (entry.assignment.status === "notified" ? 0 : 1);
-    return fresh(a) - fresh(b) || a.report.priority - b.report.priority
+    // Escalated or overdue first, then new work, then by priority and age.
+    const rank = (entry) => (UI.alarming(entry.assignment) ? 0 : entry.assignment.status === "notified" ? 1 : 2);
+    return rank(a) - rank(b) || a.report.priority - b.report.priority
       || a.report.received_at.localeCompare(b.report.received_at);
   }
 
@@ -127,7 +112,7 @@
   function fill(card, entry) {
     const { assignment, report } = entry;
     const status = assignment.status;
-    card.className = `assignment p${report.priority} ${status}${assignment.escalated_at ? " escalated" : ""}`;
+    card.className = `assignment p${report.priority} ${status}${UI.alarming(assignment) ? " escalated" : ""}`;
     card.dataset.report = report.number;
     card.dataset.assignment = assignment.id;
     if (card.dataset.status === status && card.dataset.version === versionOf(entry)) return;
@@ -141,6 +126,11 @@
     head.append(text("span", "badge", `P${report.priority}`), text("strong", "", report.category_name),
       text("span", "hint", report.number), text("span", `chip ${status}`, config.labels.assignment[status]));
     card.append(head);
+    if (UI.alarming(assignment)) {
+      card.append(text("p", "alarm", assignment.overdue_at
+        ? gettext("Past the response target: no unit on scene yet.")
+        : gettext("Escalated: not acknowledged in time.")));
+    }
     card.append(text("p", "where", report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")));
     card.append(text("p", "what", report.description));
 

@@ -19,8 +19,10 @@
   function onEvent(event) {
     if (event.report.status === "open") reports.set(event.report.id, event.report);
     else reports.delete(event.report.id);
+    if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") UI.beep(true);
     render();
   }
+  const alarming = (report) => report.assignments.some(UI.alarming);
 
   function cell(row, content) {
     const td = document.createElement("td");
@@ -31,11 +33,11 @@
   function render() {
     const body = document.querySelector("#board tbody");
     body.replaceChildren();
-    const sorted = [...reports.values()].sort((a, b) => a.priority - b.priority
-      || a.received_at.localeCompare(b.received_at));
+    const sorted = [...reports.values()].sort((a, b) => alarming(b) - alarming(a)
+      || a.priority - b.priority || a.received_at.localeCompare(b.received_at));
     for (const report of sorted) {
       const row = document.createElement("tr");
-      row.className = `p${report.priority}`;
+      row.className = `p${report.priority}${alarming(report) ? " alarm-row" : ""}`;
       row.dataset.report = report.number;
       cell(row, report.number);
       cell(row, `P${report.priority}`);
@@ -53,7 +55,7 @@
       chips.className = "chips";
       for (const a of report.assignments) {
         const chip = document.createElement("span");
-        chip.className = `chip ${a.status}${a.escalated_at ? " escalated" : ""}`;
+        chip.className = `chip ${a.status}${UI.alarming(a) ? " escalated" : ""}`;
         chip.dataset.agency = a.agency;
         chip.textContent = `${(agency[a.agency] || {}).short_name || a.agency} · ${config.labels.assignment[a.status]}`;
         chips.append(chip, " ");

@@ -480,7 +480,8 @@
     span.className = "chips";
     for (const assignment of report.assignments) {
       const chip = document.createElement("span");
-      chip.className = `chip ${assignment.status}`;
+      const alarming = window.DispatchUI && window.DispatchUI.alarming(assignment);
+      chip.className = `chip ${assignment.status}${alarming ? " escalated" : ""}`;
       chip.dataset.agency = assignment.agency;
       chip.textContent = `${agencyName[assignment.agency] || assignment.agency} · ${config.labels.assignment[assignment.status] || assignment.status}`;
       span.append(chip, " ");
@@ -518,14 +519,15 @@
     let result;
     try { result = await api("GET", "/api/v1/reports/?status=open&limit=200"); } catch (error) { return; }
     if (!result.ok) return;
-    const reports = result.data.results.sort((a, b) => a.priority - b.priority
-      || a.received_at.localeCompare(b.received_at));
+    const alarming = (report) => report.assignments.some((a) => window.DispatchUI && window.DispatchUI.alarming(a));
+    const reports = result.data.results.sort((a, b) => alarming(b) - alarming(a)
+      || a.priority - b.priority || a.received_at.localeCompare(b.received_at));
     $("#open-count").textContent = `(${result.data.count})`;
     const body = $("#open-reports tbody");
     body.replaceChildren();
     for (const report of reports) {
       const row = document.createElement("tr");
-      row.className = `p${report.priority}`;
+      row.className = `p${report.priority}${alarming(report) ? " alarm-row" : ""}`;
       row.dataset.report = report.number;
       const cells = [report.number, String(report.priority), report.category_name,
         report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : ""),
@@ -629,8 +631,12 @@
   // Live: any event reloads the open list (debounced); a slow poll is only a safety net.
   let reloadTimer = null;
   const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(loadOpenReports, 150); };
+  const onEvent = (event) => {
+    if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") window.DispatchUI.beep(true);
+    reloadSoon();
+  };
   if (window.DispatchLive) {
-    window.DispatchLive({ onSnapshot: reloadSoon, onEvent: reloadSoon, onStatus: window.DispatchUI.banner });
+    window.DispatchLive({ onSnapshot: reloadSoon, onEvent, onStatus: window.DispatchUI.banner });
   }
   setInterval(loadOpenReports, 60000);
 })();

@@ -54,7 +54,37 @@ window.DispatchLive = function DispatchLive(handlers) {
 };
 
 /* Shared helpers for the live screens. */
+let audioContext = null;
+// Browsers start audio only after a user gesture: unlock it on the first tap anywhere.
+document.addEventListener("pointerdown", () => {
+  try { audioContext = audioContext || new (window.AudioContext || window.webkitAudioContext)(); audioContext.resume(); } catch (error) { /* no audio */ }
+}, { once: true });
 window.DispatchUI = {
+  SOUND_KEY: "dispatch112.sound",
+  soundOn() { return localStorage.getItem(window.DispatchUI.SOUND_KEY) !== "off"; },
+  /** Three short beeps for new work; five urgent ones for an escalation. */
+  beep(urgent) {
+    if (!window.DispatchUI.soundOn()) return;
+    try {
+      audioContext = audioContext || new (window.AudioContext || window.webkitAudioContext)();
+      const count = urgent ? 5 : 3;
+      for (let i = 0; i < count; i += 1) {
+        const at = audioContext.currentTime + i * (urgent ? 0.18 : 0.25);
+        const tone = audioContext.createOscillator();
+        const gain = audioContext.createGain();
+        tone.frequency.value = urgent ? 1320 : 880;
+        gain.gain.value = 0.2;
+        tone.connect(gain).connect(audioContext.destination);
+        tone.start(at);
+        tone.stop(at + 0.12);
+      }
+    } catch (error) { /* no audio device: the colours still show */ }
+  },
+  /** Needs attention now: escalated and still unacknowledged, or overdue and not on scene. */
+  alarming(assignment) {
+    return Boolean((assignment.escalated_at && assignment.status === "notified")
+      || (assignment.overdue_at && ["notified", "acknowledged", "dispatched"].includes(assignment.status)));
+  },
   csrf() {
     const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";

@@ -85,7 +85,8 @@ def _free_port() -> int:
 class Server:
     """Dispatch 112 served by Daphne (HTTP + websockets) on the test database."""
 
-    def __init__(self, log_dir: Path, port: int | None = None):
+    def __init__(self, log_dir: Path, port: int | None = None, **extra_env: str):
+        self.extra_env = extra_env
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"daphne-{self.port}.log"
@@ -97,6 +98,7 @@ class Server:
         database = settings.DATABASES["default"]
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
         env.update(ENV_FILE="/nonexistent", DEBUG="true", ALLOWED_HOSTS="127.0.0.1,localhost")
+        env.update(self.extra_env)
         if database["ENGINE"].endswith("sqlite3"):
             env["SQLITE_PATH"] = str(database["NAME"])
         else:
@@ -105,9 +107,10 @@ class Server:
                 f"{database['NAME']}"
             )
         log = self.log_path.open("a")
+        # `manage.py serve` as `make run` starts it: in this (embedded) mode one process
+        # serves HTTP and websockets and runs the escalation sweep.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "dispatch112.asgi:application"],
+            [sys.executable, "manage.py", "serve", "--noreload", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
@@ -143,6 +146,18 @@ def server_url(django_db_setup, tmp_path_factory):
 def own_server(django_db_setup, tmp_path_factory):
     """A server of the test's own, which the test may stop and start again."""
     server = Server(tmp_path_factory.mktemp("own-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hasty_server(django_db_setup, tmp_path_factory):
+    """A server whose P1 acknowledgement timeout is 2 s, swept every half second."""
+    server = Server(
+        tmp_path_factory.mktemp("hasty-server"),
+        DISPATCH_ACK_TIMEOUT_P1="2",
+        DISPATCH_SWEEP_SECONDS="0.5",
+    ).start()
     yield server
     server.stop()
 

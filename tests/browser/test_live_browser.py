@@ -166,3 +166,42 @@ def test_a_dashboard_that_loses_the_server_shows_it_reconnects_and_misses_nothin
     own_server.start()
     expect(dashboard.locator(".assignment", has_text=fire.number)).to_be_visible(timeout=20000)
     expect(dashboard.locator("#live-banner")).to_be_hidden()
+
+
+def test_an_unanswered_assignment_is_escalated_loudly_everywhere(page_for, hasty_server):
+    operator = page_for("operator", url=hasty_server.url)
+    crew = page_for("damkar", url=hasty_server.url, width=375, height=760)
+    board = page_for("supervisor", url=hasty_server.url)
+    wait_until_live(crew)
+    older = page_for("polrestabes", url=hasty_server.url)  # a P1 that is acknowledged in time
+    wait_until_live(older)
+
+    operator.keyboard.press("F2")
+    operator.keyboard.type("081277778888")
+    operator.keyboard.press("Tab")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("kebakaran")
+    operator.keyboard.press("Enter")
+    operator.keyboard.type("Gayamsari")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Jl. Majapahit 100")
+    operator.keyboard.press("Tab")
+    operator.keyboard.type("Api dari dapur")
+    operator.keyboard.press("Control+Enter")
+
+    card = crew.locator(".assignment", has_text="Majapahit")
+    expect(card).to_be_visible(timeout=2000)
+    # Nobody at Damkar acknowledges: after the P1 timeout it turns red, everywhere.
+    expect(card).to_have_class(__import__("re").compile(r"\bescalated\b"), timeout=6000)
+    expect(card.locator(".alarm")).to_contain_text("Eskalasi")
+    expect(crew.locator(".assignment").first).to_contain_text("Majapahit")
+    expect(board.locator("#board tr.alarm-row", has_text="Majapahit")).to_be_visible(timeout=3000)
+    expect(operator.locator("#open-reports tr.alarm-row", has_text="Majapahit")).to_be_visible(
+        timeout=3000
+    )
+    # Acknowledging clears the alarm.
+    card.get_by_role("button", name="Konfirmasi terima").click()
+    expect(card).not_to_have_class(__import__("re").compile(r"\bescalated\b"), timeout=3000)
+    assignment = Report.objects.get().assignments.get()
+    assert assignment.escalated_at is not None
+    assert assignment.status == "acknowledged"

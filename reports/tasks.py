@@ -1,0 +1,14 @@
+"""Celery tasks: thin, id-free where possible, idempotent — safe to retry or run twice."""
+
+from celery import shared_task
+
+from .escalation import assignments_escalate_unacknowledged, assignments_flag_overdue
+
+
+@shared_task(ignore_result=True)
+def sweep_escalations() -> dict:
+    """Escalates late acknowledgements and flags overdue responses (each exactly once)."""
+    return {
+        "escalated": len(assignments_escalate_unacknowledged()),
+        "overdue": len(assignments_flag_overdue()),
+    }
