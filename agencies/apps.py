@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AgenciesConfig(AppConfig):
     name = "agencies"
     verbose_name = _("Agencies and routing")
+
+    def ready(self):
+        from . import sql  # noqa: F401  (registers percentile_cont on SQLite connections)

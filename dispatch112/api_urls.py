@@ -4,7 +4,12 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from agencies.api import AgencyViewSet, CategoryViewSet, KecamatanViewSet
+from agencies.api import (
+    AgencyPerformanceView,
+    AgencyViewSet,
+    CategoryViewSet,
+    KecamatanViewSet,
+)
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,5 +23,6 @@ router.register("assignments", AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("stats/agencies/", AgencyPerformanceView.as_view(), name="agency-performance"),
     path("", include(router.urls)),
 ]
