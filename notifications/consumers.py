@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db.models import Max
@@ -13,7 +15,7 @@ from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
 from reports.selectors import assignments_visible_to, reports_visible_to, with_details
 
 from .payloads import live_payloads
-from .publish import ALL_REPORTS_GROUP, agency_group
+from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
 
 UNAUTHENTICATED = 4401
 # Event ids are allocated in insert order, not commit order: on resume, ids this far below
@@ -34,6 +36,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.subscribed = groups
+        register_server_loop(asyncio.get_running_loop())
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

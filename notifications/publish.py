@@ -11,12 +11,13 @@ as long as its on_commit callback: a rollback discards both."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 if TYPE_CHECKING:
@@ -89,9 +90,31 @@ def publish(event_ids: list[int]) -> None:
         groups = [ALL_REPORTS_GROUP, *map(agency_group, agencies_by_report[event.report_id])]
         deliveries.extend((group, message) for group in groups)
     try:
-        async_to_sync(_send_all)(deliveries)
+        _deliver(deliveries)
     except Exception:
         logger.exception("Could not publish events %s", event_ids)
+
+
+# The in-memory channel layer (embedded mode) lives in the serving process's event loop and
+# is not thread-safe: code on another thread with a loop of its own (the embedded escalation
+# sweep) must hand its messages to that loop. The consumer registers it on connect.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        _server_loop = loop
+
+
+def _deliver(deliveries: list[tuple[str, dict]]) -> None:
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        # Never called on the loop's own thread: this is synchronous code (it queried the ORM).
+        asyncio.run_coroutine_threadsafe(_send_all(deliveries), loop).result(timeout=10)
+    else:
+        # Redis layer, or no dashboard has connected in this process yet.
+        async_to_sync(_send_all)(deliveries)
 
 
 async def _send_all(deliveries: list[tuple[str, dict]]) -> None:

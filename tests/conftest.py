@@ -16,6 +16,21 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test gets its own channel layer instance: a layer holds asyncio objects bound to
+    the event loop that first used it, and tests run many short-lived loops."""
+    from channels.layers import channel_layers
+
+    from notifications import publish
+
+    channel_layers.backends.clear()
+    publish._server_loop = None
+    yield
+    channel_layers.backends.clear()
+    publish._server_loop = None
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
