@@ -5,15 +5,31 @@ Everything is aggregated in the database: counts, and percentiles with linear in
 
 Definitions: response = arrived_at − report.received_at (Semarang: call received → on
 scene); ack = acknowledged_at − notified_at. Rejected and cancelled assignments are counted
-but never enter response times. The period is whole WIB days of report.received_at."""
+but never enter response times. The period is whole WIB days of report.received_at.
+
+Comparisons against a limit (the target, the distribution's buckets) use the response rounded
+to the millisecond: SQLite's julianday arithmetic is exact only to ~0.1 ms, and a response of
+exactly 10:00 must be within a 600 s target on both databases."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Round
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from reports.models import Assignment, AssignmentStatus, Call, Report
@@ -23,6 +39,14 @@ from .sql import PercentileCont, Seconds
 
 # An agency with fewer arrived samples than this is shown but not ranked.
 MIN_RANKED_SAMPLES = 10
+
+# Upper bounds (seconds, inclusive) of the response-time distribution; the last bucket is
+# everything above the last bound: ≤5, 5–10, 10–15, 15–30, 30–60, >60 minutes.
+RESPONSE_BUCKETS: tuple[int, ...] = (300, 600, 900, 1800, 3600)
+
+# What counts as a response sample: on scene, and neither rejected nor cancelled.
+COUNTED = ~Q(status__in=[AssignmentStatus.REJECTED, AssignmentStatus.CANCELLED])
+ARRIVED = Q(arrived_at__isnull=False) & COUNTED
 
 
 @dataclass(frozen=True)
@@ -65,11 +89,10 @@ def assignments_in(period: PerformanceFilter) -> QuerySet[Assignment]:
 
 def agency_performance(period: PerformanceFilter) -> list[dict]:
     """One row per agency (active, or with assignments in the period), fastest first."""
-    counted = ~Q(status__in=[AssignmentStatus.REJECTED, AssignmentStatus.CANCELLED])
-    arrived = Q(arrived_at__isnull=False) & counted
+    arrived = ARRIVED
     acknowledged = Q(acknowledged_at__isnull=False)
-    response = Seconds(F("arrived_at"), F("report__received_at"))
-    ack = Seconds(F("acknowledged_at"), F("notified_at"))
+    response = _response()
+    ack = _ack()
     rows = (
         assignments_in(period)
         .values("agency")
@@ -86,14 +109,14 @@ def agency_performance(period: PerformanceFilter) -> list[dict]:
             response_seconds_p90=PercentileCont(response, 0.9, filter=arrived),
             within_target=Count(
                 "pk",
-                filter=arrived & Q(LessThanOrEqual(response, F("agency__response_target_seconds"))),
+                filter=arrived & _within_target(),
             ),
         )
         .order_by()
     )
     by_agency = {row["agency"]: row for row in rows}
     result = []
-    for agency in Agency.objects.filter(Q(active=True) | Q(pk__in=by_agency)).order_by("code"):
+    for agency in _agencies_shown(by_agency):
         row = by_agency.get(agency.pk, {})
         arrived_count = row.get("arrived", 0)
         result.append(
@@ -118,6 +141,27 @@ def agency_performance(period: PerformanceFilter) -> list[dict]:
             }
         )
     return sorted(result, key=_fast_to_slow)
+
+
+def _response() -> Seconds:
+    return Seconds(F("arrived_at"), F("report__received_at"))
+
+
+def _ack() -> Seconds:
+    return Seconds(F("acknowledged_at"), F("notified_at"))
+
+
+def _response_ms() -> Round:
+    return Round(_response(), 3)
+
+
+def _within_target() -> Q:
+    return Q(LessThanOrEqual(_response_ms(), F("agency__response_target_seconds")))
+
+
+def _agencies_shown(with_rows) -> QuerySet[Agency]:
+    """Every active agency, and any inactive one that has assignments in the period."""
+    return Agency.objects.filter(Q(active=True) | Q(pk__in=with_rows)).order_by("code")
 
 
 def _round(value):
@@ -163,3 +207,97 @@ def reports_per_day(period: PerformanceFilter) -> list[dict]:
         .order_by("day")
     )
     return [{"day": r["day"].isoformat(), "reports": r["reports"]} for r in rows]
+
+
+def response_distribution(period: PerformanceFilter) -> list[dict]:
+    """Per agency, how many response samples fall in each bucket of RESPONSE_BUCKETS
+    (len(RESPONSE_BUCKETS) + 1 counts; the last is "above the last bound"). Agencies in code
+    order, the same set as agency_performance."""
+    response = _response_ms()
+    bounds = (None, *RESPONSE_BUCKETS, None)
+    buckets = {}
+    for index, (low, high) in enumerate(pairwise(bounds)):
+        condition = ARRIVED
+        if low is not None:
+            condition &= Q(GreaterThan(response, low))
+        if high is not None:
+            condition &= Q(LessThanOrEqual(response, high))
+        buckets[f"bucket_{index}"] = Count("pk", filter=condition)
+    rows = (
+        assignments_in(period)
+        .values("agency")
+        .annotate(arrived=Count("pk", filter=ARRIVED), **buckets)
+        .order_by()
+    )
+    by_agency = {row["agency"]: row for row in rows}
+    result = []
+    for agency in _agencies_shown(by_agency):
+        row = by_agency.get(agency.pk, {})
+        result.append(
+            {
+                "agency": agency.code,
+                "agency_name": agency.short_name,
+                "arrived": row.get("arrived", 0),
+                "buckets": [row.get(name, 0) for name in buckets],
+            }
+        )
+    return result
+
+
+def _assignment_fields(queryset: QuerySet[Assignment]) -> QuerySet:
+    """Assignments as flat rows: the report's facts, each step's time, and the seconds the
+    statistics use (response only where it counts as a sample, as in agency_performance)."""
+    return queryset.values(
+        "id",
+        "status",
+        "notified_at",
+        "acknowledged_at",
+        "arrived_at",
+        "resolved_at",
+        "escalated_at",
+        "overdue_at",
+        number=F("report__number"),
+        category_name=F("report__category__name"),
+        kecamatan_name=F("report__kecamatan__name"),
+        priority=F("report__priority"),
+        received_at=F("report__received_at"),
+        agency_code=F("agency__code"),
+        agency_name=F("agency__short_name"),
+        target_seconds=F("agency__response_target_seconds"),
+        ack_seconds=_ack(),
+        response_seconds=Case(When(ARRIVED, then=_response()), default=None),
+        within_target=Case(
+            When(ARRIVED & _within_target(), then=Value(True)),
+            When(ARRIVED, then=Value(False)),
+            default=None,
+            output_field=BooleanField(null=True),
+        ),
+        escalated=ExpressionWrapper(Q(escalated_at__isnull=False), output_field=BooleanField()),
+        overdue=ExpressionWrapper(Q(overdue_at__isnull=False), output_field=BooleanField()),
+    )
+
+
+def assignment_rows(period: PerformanceFilter) -> QuerySet:
+    """Every assignment behind the statistics of the period, oldest report first (the
+    exports stream it with .iterator())."""
+    return _assignment_fields(
+        assignments_in(period).order_by("report__received_at", "report__number", "agency__code")
+    )
+
+
+def agency_drilldown(period: PerformanceFilter, agency_code: str, limit: int = 25) -> dict:
+    """One agency's slowest responses (samples only, slowest first) and its escalated or
+    overdue assignments (latest report first), at most `limit` of each."""
+    mine = assignments_in(period).filter(agency__code=agency_code)
+    slowest = (
+        mine.filter(ARRIVED)
+        .annotate(response_order=_response())
+        .order_by("-response_order", "report__number")
+    )
+    flagged = mine.filter(Q(escalated_at__isnull=False) | Q(overdue_at__isnull=False)).order_by(
+        "-report__received_at", "report__number"
+    )
+    return {
+        "slowest": list(_assignment_fields(slowest)[:limit]),
+        "escalated": list(_assignment_fields(flagged)[:limit]),
+    }

@@ -1,14 +1,27 @@
 """`make bench`: every benchmark, in production mode against the local PostgreSQL.
 
-Each figure is printed with its ratio to a baseline measured in the same run."""
+Each figure is printed with its ratio to a baseline measured in the same run.
+BENCH_ONLY=name[,name…] runs only those (intake, notify_latency, performance)."""
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import intake, notify_latency
+from benchmarks import intake, notify_latency, performance
+
+BENCHMARKS = {
+    "intake": intake.main,
+    "notify_latency": notify_latency.main,
+    "performance": performance.main,
+}
 
 if __name__ == "__main__":
-    intake.main()
-    notify_latency.main()
+    only = [name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()]
+    unknown = sorted(set(only) - set(BENCHMARKS))
+    if unknown:
+        sys.exit(f"BENCH_ONLY: unknown {', '.join(unknown)} (known: {', '.join(BENCHMARKS)})")
+    for name, run in BENCHMARKS.items():
+        if not only or name in only:
+            run()

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from agencies import views as performance_views
 from dispatch112 import views
 
 urlpatterns = [
@@ -13,6 +14,24 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("agency/", views.agency_dashboard, name="agency-dashboard"),
     path("board/", views.board, name="board"),
+    path("performance/", performance_views.performance, name="performance"),
+    path(
+        "performance/agency/<slug:code>/",
+        performance_views.agency_detail,
+        name="performance-agency",
+    ),
+    path("performance/export.csv", performance_views.export_table_csv, name="performance-csv"),
+    path("performance/export.xlsx", performance_views.export_table_xlsx, name="performance-xlsx"),
+    path(
+        "performance/assignments.csv",
+        performance_views.export_assignments_csv,
+        name="performance-assignments-csv",
+    ),
+    path(
+        "performance/assignments.xlsx",
+        performance_views.export_assignments_xlsx,
+        name="performance-assignments-xlsx",
+    ),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path(
         "accounts/login/",
