@@ -3,9 +3,9 @@
 Everything is aggregated in the database: counts, and percentiles with linear interpolation
 (percentile_cont; see agencies.sql). One selector serves the page, the API and the exports.
 
-Definitions: response = arrived_at − report.received_at (Semarang: call received → on
-scene); ack = acknowledged_at − notified_at. Rejected and cancelled assignments are counted
-but never enter response times. The period is whole WIB days of report.received_at.
+Definitions: response = arrived_at − received_at, the call's reception (Semarang: call
+received → on scene; Assignment.received_at is the report's, copied so no join is needed); ack = acknowledged_at − notified_at. Rejected and cancelled assignments are counted
+but never enter response times. The period is whole WIB days of received_at.
 
 Comparisons against a limit (the target, the distribution's buckets) use the response rounded
 to the millisecond: SQLite's julianday arithmetic is exact only to ~0.1 ms, and a response of
@@ -28,7 +28,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Round
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
@@ -76,7 +75,7 @@ def this_month() -> PerformanceFilter:
 def assignments_in(period: PerformanceFilter) -> QuerySet[Assignment]:
     """The assignments of reports received in the period that match the filters."""
     assignments = Assignment.objects.filter(
-        report__received_at__gte=period.start, report__received_at__lt=period.end
+        received_at__gte=period.start, received_at__lt=period.end
     )
     if period.category:
         assignments = assignments.filter(report__category__code=period.category)
@@ -144,19 +143,15 @@ def agency_performance(period: PerformanceFilter) -> list[dict]:
 
 
 def _response() -> Seconds:
-    return Seconds(F("arrived_at"), F("report__received_at"))
+    return Seconds(F("arrived_at"), F("received_at"))
 
 
 def _ack() -> Seconds:
     return Seconds(F("acknowledged_at"), F("notified_at"))
 
 
-def _response_ms() -> Round:
-    return Round(_response(), 3)
-
-
 def _within_target() -> Q:
-    return Q(LessThanOrEqual(_response_ms(), F("agency__response_target_seconds")))
+    return Q(LessThanOrEqual(_response(), F("agency__response_target_seconds")))
 
 
 def _agencies_shown(with_rows) -> QuerySet[Agency]:
@@ -213,7 +208,7 @@ def response_distribution(period: PerformanceFilter) -> list[dict]:
     """Per agency, how many response samples fall in each bucket of RESPONSE_BUCKETS
     (len(RESPONSE_BUCKETS) + 1 counts; the last is "above the last bound"). Agencies in code
     order, the same set as agency_performance."""
-    response = _response_ms()
+    response = _response()
     bounds = (None, *RESPONSE_BUCKETS, None)
     buckets = {}
     for index, (low, high) in enumerate(pairwise(bounds)):
@@ -250,6 +245,7 @@ def _assignment_fields(queryset: QuerySet[Assignment]) -> QuerySet:
     return queryset.values(
         "id",
         "status",
+        "received_at",
         "notified_at",
         "acknowledged_at",
         "arrived_at",
@@ -260,7 +256,6 @@ def _assignment_fields(queryset: QuerySet[Assignment]) -> QuerySet:
         category_name=F("report__category__name"),
         kecamatan_name=F("report__kecamatan__name"),
         priority=F("report__priority"),
-        received_at=F("report__received_at"),
         agency_code=F("agency__code"),
         agency_name=F("agency__short_name"),
         target_seconds=F("agency__response_target_seconds"),
@@ -281,7 +276,7 @@ def assignment_rows(period: PerformanceFilter) -> QuerySet:
     """Every assignment behind the statistics of the period, oldest report first (the
     exports stream it with .iterator())."""
     return _assignment_fields(
-        assignments_in(period).order_by("report__received_at", "report__number", "agency__code")
+        assignments_in(period).order_by("received_at", "report__number", "agency__code")
     )
 
 
@@ -295,7 +290,7 @@ def agency_drilldown(period: PerformanceFilter, agency_code: str, limit: int = 2
         .order_by("-response_order", "report__number")
     )
     flagged = mine.filter(Q(escalated_at__isnull=False) | Q(overdue_at__isnull=False)).order_by(
-        "-report__received_at", "report__number"
+        "-received_at", "report__number"
     )
     return {
         "slowest": list(_assignment_fields(slowest)[:limit]),

@@ -22,9 +22,11 @@ class Seconds(Func):
         )  # fmt: skip
 
     def as_sqlite(self, compiler, connection, **extra):
-        # → ((julianday(end) - julianday(start)) * 86400.0)
+        # → ROUND((julianday(end) - julianday(start)) * 86400.0, 3): julianday() is a float of
+        # days, so a response of exactly 600 s comes out as 600.00002; rounding to the
+        # millisecond makes SQLite agree with PostgreSQL's exact interval arithmetic.
         return self.as_sql(
-            compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
+            compiler, connection, template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
             arg_joiner=") - julianday(", **extra,
         )  # fmt: skip
 

@@ -257,6 +257,9 @@ class Assignment(models.Model):
         choices=AssignmentStatus.choices,
         default=AssignmentStatus.NOTIFIED,
     )
+    # A copy of report.received_at (which never changes once the report exists), so that
+    # performance statistics over millions of assignments need no join with reports.
+    received_at = models.DateTimeField(_("call received at"))
     notified_at = models.DateTimeField(_("notified at"))
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = _actor(_("acknowledged by"))
@@ -291,8 +294,8 @@ class Assignment(models.Model):
         indexes = [
             # The agency queue: an agency's open assignments, oldest first.
             models.Index(fields=["agency", "status", "notified_at"], name="assignment_queue_idx"),
-            # Performance pages: an agency's assignments over a period.
-            models.Index(fields=["agency", "notified_at"], name="assignment_agency_time_idx"),
+            # Performance pages: assignments whose call was received in a period.
+            models.Index(fields=["received_at", "agency"], name="assignment_received_idx"),
             # The escalation sweep: still-notified assignments by age.
             models.Index(
                 fields=["notified_at"],

@@ -161,7 +161,10 @@ def report_create(
     )
     now = timezone.now()
     assignments = Assignment.objects.bulk_create(
-        [Assignment(report=report, agency=agency, notified_at=now) for agency in routed]
+        [
+            Assignment(report=report, agency=agency, received_at=received_at, notified_at=now)
+            for agency in routed
+        ]
     )
     for assignment in assignments:
         event_record(report, "assignment.created", actor=operator, assignment=assignment)
