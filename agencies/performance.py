@@ -4,12 +4,13 @@ Everything is aggregated in the database: counts, and percentiles with linear in
 (percentile_cont; see agencies.sql). One selector serves the page, the API and the exports.
 
 Definitions: response = arrived_at − received_at, the call's reception (Semarang: call
-received → on scene; Assignment.received_at is the report's, copied so no join is needed); ack = acknowledged_at − notified_at. Rejected and cancelled assignments are counted
+received → on scene; Assignment.received_at is the report's, copied so that no join is
+needed); ack = acknowledged_at − notified_at. Rejected and cancelled assignments are counted
 but never enter response times. The period is whole WIB days of received_at.
 
-Comparisons against a limit (the target, the distribution's buckets) use the response rounded
-to the millisecond: SQLite's julianday arithmetic is exact only to ~0.1 ms, and a response of
-exactly 10:00 must be within a 600 s target on both databases."""
+On SQLite, seconds are rounded to the millisecond (agencies.sql.Seconds): julianday
+arithmetic is exact only to ~0.1 ms, and a response of exactly 10:00 must be within a 600 s
+target on both databases."""
 
 from __future__ import annotations
 
