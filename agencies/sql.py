@@ -16,8 +16,10 @@ class Seconds(Func):
         super().__init__(end, start, **extra)
 
     def as_postgresql(self, compiler, connection, **extra):
+        # date_part gives double precision; EXTRACT gives numeric since PostgreSQL 14, and
+        # percentile_cont sorting a million numerics costs about a third more.
         return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))",
+            compiler, connection, template="date_part('epoch', %(expressions)s)",
             arg_joiner=" - ", **extra,
         )  # fmt: skip
 

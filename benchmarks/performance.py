@@ -343,14 +343,16 @@ def generate(conn, operator_id: int) -> None:
     )
     conn.execute(
         """
-        INSERT INTO reports_assignment (report_id, agency_id, status, notified_at,
+        INSERT INTO reports_assignment (report_id, agency_id, status, received_at, notified_at,
             acknowledged_at, dispatched_at, eta_minutes, unit, arrived_at, resolved_at,
             resolution_note, rejected_at, reject_reason, cancelled_at, escalated_at,
             overdue_at)
-        SELECT %(offset)s + n, agency_id, status, notified_at, acknowledged_at, dispatched_at,
-               eta_minutes, '', arrived_at, resolved_at, '', rejected_at, reject_reason,
-               cancelled_at, escalated_at, overdue_at
-        FROM pb_assignment ORDER BY n, agency_id
+        SELECT %(offset)s + p.n, p.agency_id, p.status, r.received_at, p.notified_at,
+               p.acknowledged_at, p.dispatched_at, p.eta_minutes, '', p.arrived_at,
+               p.resolved_at, '', p.rejected_at, p.reject_reason, p.cancelled_at,
+               p.escalated_at, p.overdue_at
+        FROM pb_assignment p JOIN reports_report r ON r.id = %(offset)s + p.n
+        ORDER BY p.n, p.agency_id
         """,
         params,
     )
@@ -427,20 +429,23 @@ SELECT a.agency_id,
        count(*) FILTER (WHERE arrived AND response <= ag.response_target_seconds)
            AS within_target
 FROM reports_assignment a
-JOIN reports_report r ON r.id = a.report_id
 JOIN agencies_agency ag ON ag.id = a.agency_id
 CROSS JOIN LATERAL (
     SELECT a.arrived_at IS NOT NULL AND a.status NOT IN ('rejected', 'cancelled') AS arrived,
-           extract(epoch FROM a.acknowledged_at - a.notified_at) AS ack,
-           extract(epoch FROM a.arrived_at - r.received_at) AS response
+           date_part('epoch', a.acknowledged_at - a.notified_at) AS ack,
+           date_part('epoch', a.arrived_at - a.received_at) AS response
 ) x
-WHERE r.received_at >= %(start)s AND r.received_at < %(end)s {extra}
+WHERE a.received_at >= %(start)s AND a.received_at < %(end)s {extra}
 GROUP BY a.agency_id
 """
 
 
 def bare_sql(category_id: int | None) -> str:
-    return BARE_SQL.format(extra="AND r.category_id = %(category)s" if category_id else "")
+    return BARE_SQL.format(
+        extra="AND a.report_id IN (SELECT id FROM reports_report WHERE category_id = %(category)s)"
+        if category_id
+        else ""
+    )
 
 
 def measure_bare(since: date, until: date, category_id: int | None = None):
