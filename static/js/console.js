@@ -223,17 +223,26 @@
       return;
     }
     startCall();
-    state.busy = true;
     say(gettext("Logging…"));
     const body = { caller_phone: fields.phone.value, caller_name: fields.name.value, outcome,
                    received_at: state.receivedAt.toISOString() };
     if (reportId) body.report = reportId;
+    const label = config.labels.outcome[outcome] || outcome;
+    await send("/api/v1/calls/", body,
+      () => interpolate(gettext("Logged: %(outcome)s."), { outcome: label }, true));
+  }
+
+  /** Posts the call or report. Success: the form is cleared and `success(data)` is said.
+   * Failure: every field stays as it was, with the reason. */
+  async function send(url, body, success) {
+    state.busy = true;
+    $("#submit-report").disabled = true;
     try {
-      const result = await api("POST", "/api/v1/calls/", body);
+      const result = await api("POST", url, body);
       if (result.ok) {
-        const label = config.labels.outcome[outcome] || outcome;
+        const message = success(result.data);
         resetForm();
-        say(interpolate(gettext("Logged: %(outcome)s."), { outcome: label }, true), "ok");
+        say(message, "ok");
         loadOpenReports();
       } else if (result.status === 400) {
         showErrors(result.data);
@@ -245,6 +254,7 @@
       say(OFFLINE(), "error");
     } finally {
       state.busy = false;
+      $("#submit-report").disabled = false;
     }
   }
 
@@ -442,30 +452,12 @@
     const defaults = new Set(category.agencies);
     const changed = state.agencies.size !== defaults.size || [...state.agencies].some((c) => !defaults.has(c));
     if (changed || defaults.size === 0) body.agencies = [...state.agencies];
-    state.busy = true;
-    $("#submit-report").disabled = true;
     say(gettext("Sending…"));
-    try {
-      const result = await api("POST", "/api/v1/reports/", body);
-      if (result.ok) {
-        const report = result.data;
-        const names = report.assignments.map((a) => agencyName[a.agency] || a.agency).join(", ");
-        resetForm();
-        say(interpolate(gettext("Report %(number)s sent to %(agencies)s."),
-          { number: report.number, agencies: names }, true), "ok");
-        loadOpenReports();
-      } else if (result.status === 400) {
-        showErrors(result.data);
-        say(gettext("Check the marked fields."), "error");
-      } else {
-        say(failureMessage(result), "error");
-      }
-    } catch (error) {
-      say(OFFLINE(), "error");
-    } finally {
-      state.busy = false;
-      $("#submit-report").disabled = false;
-    }
+    await send("/api/v1/reports/", body, (report) => {
+      const names = report.assignments.map((a) => agencyName[a.agency] || a.agency).join(", ");
+      return interpolate(gettext("Report %(number)s sent to %(agencies)s."),
+        { number: report.number, agencies: names }, true);
+    });
   }
 
   // --- Open reports ----------------------------------------------------------------------------------

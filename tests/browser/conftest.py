@@ -191,3 +191,24 @@ def page_for(browser, server_url, demo_city):
     yield login
     for context in contexts:
         context.close()
+
+
+def type_report(page, *, phone, category, kecamatan, address, description, name="", send=True):
+    """The operator logs a report in the console with the keyboard alone: F2, the number,
+    the name, the incident type (type-ahead + Enter), kecamatan, address, description,
+    Ctrl+Enter."""
+    keyboard = page.keyboard
+    keyboard.press("F2")
+    keyboard.type(phone)
+    keyboard.press("Tab")
+    keyboard.type(name)
+    keyboard.press("Tab")
+    keyboard.type(category)
+    keyboard.press("Enter")
+    keyboard.type(kecamatan)
+    keyboard.press("Tab")
+    keyboard.type(address)
+    keyboard.press("Tab")
+    keyboard.type(description)
+    if send:
+        keyboard.press("Control+Enter")

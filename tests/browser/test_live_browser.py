@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from reports.models import Report
 
-from .conftest import screenshot
+from .conftest import screenshot, type_report
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +27,15 @@ def test_a_traffic_jam_reaches_exactly_its_agencies_live(page_for, capsys):
         wait_until_live(page)
     expect(dpu.locator("#queue-empty")).to_be_visible()
 
-    operator.keyboard.press("F2")
-    operator.keyboard.type("081234567890")
-    operator.keyboard.press("Tab")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("macet")
-    operator.keyboard.press("Enter")
-    operator.keyboard.type("Semarang Tengah")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Simpang Lima")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Macet total, lampu lalu lintas mati")
+    type_report(
+        operator,
+        phone="081234567890",
+        category="macet",
+        kecamatan="Semarang Tengah",
+        address="Simpang Lima",
+        description="Macet total, lampu lalu lintas mati",
+        send=False,
+    )
     sent = time.monotonic()
     operator.keyboard.press("Control+Enter")
 
@@ -83,19 +81,15 @@ def test_an_agency_works_an_assignment_to_resolution(page_for):
     operator = page_for("operator")
     crew = page_for("ambulans", width=375, height=760)
     wait_until_live(crew)
-    operator.keyboard.press("F2")
-    operator.keyboard.type("081298765432")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Ibu Sri")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("medis")
-    operator.keyboard.press("Enter")
-    operator.keyboard.type("Tembalang")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Jl. Ngesrep Timur V no. 12")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Lansia sesak napas")
-    operator.keyboard.press("Control+Enter")
+    type_report(
+        operator,
+        phone="081298765432",
+        name="Ibu Sri",
+        category="medis",
+        kecamatan="Tembalang",
+        address="Jl. Ngesrep Timur V no. 12",
+        description="Lansia sesak napas",
+    )
 
     card = crew.locator(".assignment", has_text="Ngesrep")
     expect(card).to_be_visible(timeout=2000)
@@ -124,18 +118,14 @@ def test_the_board_shows_every_open_report_live(page_for):
     board = page_for("supervisor")
     operator = page_for("operator")
     expect(board.locator("#live-banner")).to_be_hidden()
-    operator.keyboard.press("F2")
-    operator.keyboard.type("081233330000")
-    operator.keyboard.press("Tab")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("kebakaran")
-    operator.keyboard.press("Enter")
-    operator.keyboard.type("Genuk")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Gudang Kaligawe")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Asap tebal")
-    operator.keyboard.press("Control+Enter")
+    type_report(
+        operator,
+        phone="081233330000",
+        category="kebakaran",
+        kecamatan="Genuk",
+        address="Gudang Kaligawe",
+        description="Asap tebal",
+    )
     row = board.locator("#board tr", has_text="Gudang Kaligawe")
     expect(row).to_contain_text("Damkar · diberitahukan", timeout=2000)
     expect(row.locator(".clock")).to_have_attribute("data-level", "green")
@@ -176,18 +166,14 @@ def test_an_unanswered_assignment_is_escalated_loudly_everywhere(page_for, hasty
     older = page_for("polrestabes", url=hasty_server.url)  # a P1 that is acknowledged in time
     wait_until_live(older)
 
-    operator.keyboard.press("F2")
-    operator.keyboard.type("081277778888")
-    operator.keyboard.press("Tab")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("kebakaran")
-    operator.keyboard.press("Enter")
-    operator.keyboard.type("Gayamsari")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Jl. Majapahit 100")
-    operator.keyboard.press("Tab")
-    operator.keyboard.type("Api dari dapur")
-    operator.keyboard.press("Control+Enter")
+    type_report(
+        operator,
+        phone="081277778888",
+        category="kebakaran",
+        kecamatan="Gayamsari",
+        address="Jl. Majapahit 100",
+        description="Api dari dapur",
+    )
 
     card = crew.locator(".assignment", has_text="Majapahit")
     expect(card).to_be_visible(timeout=2000)
