@@ -28,43 +28,39 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home/none.html")
 
 
-@login_required
-def console(request: HttpRequest) -> HttpResponse:
-    """The operator's console: call taking, routing, duplicates, open reports. The page is a
-    shell; everything it does goes through the v1 API."""
-    if user_role(request.user) != Role.OPERATOR:
-        raise PermissionDenied
-    config = {
-        "username": request.user.get_username(),
-        "server_time": timezone.now().isoformat(),
-        "categories": CategorySerializer(
-            Category.objects.filter(active=True).prefetch_related("default_agencies"), many=True
-        ).data,
-        "agencies": AgencySerializer(Agency.objects.filter(active=True), many=True).data,
-        "kecamatan": KecamatanSerializer(Kecamatan.objects.all(), many=True).data,
-        "map": {"tiles": settings.DISPATCH_MAP_TILES, "center": settings.DISPATCH_MAP_CENTER},
-        # Labels in the page's language, from the same choices the models use.
-        "labels": {
-            "assignment": {str(k): str(v) for k, v in AssignmentStatus.choices},
-            "outcome": {str(k): str(v) for k, v in CallOutcome.choices},
-            "close": {str(k): str(v) for k, v in CloseReason.choices},
-        },
-    }
-    return render(request, "console/console.html", {"config": config})
-
-
 def _live_config(request: HttpRequest, **extra) -> dict:
     """What every live screen needs besides the websocket: names, targets, labels."""
     return {
         "username": request.user.get_username(),
         "server_time": timezone.now().isoformat(),
         "agencies": AgencySerializer(Agency.objects.all(), many=True).data,
+        # Labels in the page's language, from the same choices the models use.
         "labels": {
             "assignment": {str(k): str(v) for k, v in AssignmentStatus.choices},
+            "outcome": {str(k): str(v) for k, v in CallOutcome.choices},
             "close": {str(k): str(v) for k, v in CloseReason.choices},
         },
         **extra,
     }
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    """The operator's console: call taking, routing, duplicates, open reports. The page is a
+    shell; everything it does goes through the v1 API."""
+    if user_role(request.user) != Role.OPERATOR:
+        raise PermissionDenied
+    config = _live_config(
+        request,
+        categories=CategorySerializer(
+            Category.objects.filter(active=True).prefetch_related("default_agencies"), many=True
+        ).data,
+        # Only active agencies can be chosen as chips.
+        agencies=AgencySerializer(Agency.objects.filter(active=True), many=True).data,
+        kecamatan=KecamatanSerializer(Kecamatan.objects.all(), many=True).data,
+        map={"tiles": settings.DISPATCH_MAP_TILES, "center": settings.DISPATCH_MAP_CENTER},
+    )
+    return render(request, "console/console.html", {"config": config})
 
 
 @login_required

@@ -212,3 +212,20 @@ def type_report(page, *, phone, category, kecamatan, address, description, name=
     keyboard.type(description)
     if send:
         keyboard.press("Control+Enter")
+
+
+@pytest.fixture
+def demo_report(demo_city):
+    """demo_report(category=…, …) → a report logged by the demo operator through the service,
+    with plausible defaults for the fields a test does not care about."""
+    from django.contrib.auth import get_user_model
+
+    from reports import services
+
+    operator = get_user_model().objects.get(username="operator")
+
+    def make(**fields):
+        fields = {"caller_phone": "081234567890", "description": "-", "address": "-", **fields}
+        return services.report_create(operator=operator, **fields)
+
+    return make

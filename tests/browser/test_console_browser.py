@@ -91,10 +91,8 @@ def test_the_phone_history_warns_about_a_repeat_prank_number(page_for):
     expect(history).to_contain_text("Nomor iseng berulang")
 
 
-def test_a_second_call_about_the_same_incident_is_attached(page_for):
-    operator = get_user_model().objects.get(username="operator")
-    fire = services.report_create(
-        operator=operator,
+def test_a_second_call_about_the_same_incident_is_attached(page_for, demo_report):
+    fire = demo_report(
         caller_phone="081211112222",
         category="kebakaran",
         description="Gudang terbakar",
@@ -172,10 +170,8 @@ def test_a_validation_error_keeps_every_field_and_says_why(page_for):
     assert not Report.objects.exists()
 
 
-def test_the_operator_closes_a_prank_report_from_the_open_list(page_for):
-    operator = get_user_model().objects.get(username="operator")
-    report = services.report_create(
-        operator=operator,
+def test_the_operator_closes_a_prank_report_from_the_open_list(page_for, demo_report):
+    report = demo_report(
         caller_phone="081211112222",
         category="kriminal",
         description="Katanya ada perampokan",

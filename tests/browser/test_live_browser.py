@@ -133,12 +133,8 @@ def test_the_board_shows_every_open_report_live(page_for):
 
 
 def test_a_dashboard_that_loses_the_server_shows_it_reconnects_and_misses_nothing(
-    page_for, own_server
+    page_for, own_server, demo_report
 ):
-    from django.contrib.auth import get_user_model
-
-    from reports import services
-
     dashboard = page_for("damkar", url=own_server.url)
     wait_until_live(dashboard)
     expect(dashboard.locator("#queue-empty")).to_be_visible()
@@ -146,8 +142,7 @@ def test_a_dashboard_that_loses_the_server_shows_it_reconnects_and_misses_nothin
     own_server.stop()
     expect(dashboard.locator("#live-banner")).to_be_visible(timeout=5000)
     # While the dashboard is cut off, a fire is reported (through another server).
-    fire = services.report_create(
-        operator=get_user_model().objects.get(username="operator"),
+    fire = demo_report(
         caller_phone="081200001111",
         category="kebakaran",
         description="Kios terbakar",

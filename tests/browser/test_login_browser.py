@@ -1,18 +1,13 @@
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
-
-from reports import services
 
 from .conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_operator_logs_in_with_the_keyboard_and_lands_on_the_console(page_for):
-    operator = get_user_model().objects.get(username="operator")
-    report = services.report_create(
-        operator=operator,
+def test_the_operator_logs_in_with_the_keyboard_and_lands_on_the_console(page_for, demo_report):
+    report = demo_report(
         caller_phone="081234567890",
         category="kebakaran",
         description="Rumah terbakar",
@@ -27,17 +22,14 @@ def test_the_operator_logs_in_with_the_keyboard_and_lands_on_the_console(page_fo
     expect(row).to_contain_text("Semarang Tengah")
 
 
-def test_an_agency_queue_works_at_phone_width(page_for):
-    operator = get_user_model().objects.get(username="operator")
-    jam = services.report_create(
-        operator=operator,
+def test_an_agency_queue_works_at_phone_width(page_for, demo_report):
+    jam = demo_report(
         caller_phone="081234567890",
         category="kemacetan",
         description="Macet",
         address="Simpang Lima",
     )
-    fire = services.report_create(
-        operator=operator,
+    fire = demo_report(
         caller_phone="081234567891",
         category="kebakaran",
         description="Api",
