@@ -10,6 +10,7 @@ from agencies.api import (
     CategoryViewSet,
     KecamatanViewSet,
 )
+from dispatch112.auth_views import LogoutView
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -23,6 +24,7 @@ router.register("assignments", AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("stats/agencies/", AgencyPerformanceView.as_view(), name="agency-performance"),
     path("", include(router.urls)),
 ]

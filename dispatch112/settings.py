@@ -175,7 +175,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DISPATCH_SWEEP_SECONDS,
         # A sweep that waited longer than its period is superseded by the next one.
         "options": {"expires": DISPATCH_SWEEP_SECONDS},
-    }
+    },
+    "anonymise-old-callers": {
+        "task": "reports.tasks.anonymise_old_callers",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------
@@ -281,6 +285,9 @@ DISPATCH_MAP_CENTER = env.list("DISPATCH_MAP_CENTER", cast=float, default=[-6.99
 DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(
     hours=env.int("DISPATCH_RECEIVED_AT_MAX_AGE_HOURS", default=24)
 )
+# Callers' names and numbers are erased this many days after the call (UU PDP No. 27/2022;
+# `manage.py anonymise_callers`, daily from beat). Statistics keep every other field.
+DISPATCH_RETENTION_DAYS = env.int("DISPATCH_RETENTION_DAYS", default=730)
 # Prefix of the human-readable report number, e.g. LAP-20261125-0042.
 DISPATCH_REPORT_PREFIX = env.str("DISPATCH_REPORT_PREFIX", default="LAP")
 

@@ -25,7 +25,8 @@ class TokenAuthMiddleware(BaseMiddleware):
             if name == b"authorization":
                 keyword, _, key = value.decode("latin-1").partition(" ")
                 if keyword == "Token" and key:
-                    scope = {**scope, "user": await _user_for_token(key.strip())}
+                    user = await _user_for_token(key.strip())
+                    scope = {**scope, "user": user, "auth_method": "token"}
         return await super().__call__(scope, receive, send)
 
 

@@ -12,10 +12,12 @@ from django.utils import timezone
 from agencies.roles import Role, user_agency, user_role
 from reports.api.serializers import AssignmentSerializer, ReportSerializer
 from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
+from reports.privacy import phone_visible_to
 from reports.selectors import assignments_visible_to, reports_visible_to, with_details
 
-from .payloads import live_payloads
+from .payloads import for_agency_staff, live_payloads
 from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
+from .revocation import session_group, token_group, user_group
 
 UNAUTHENTICATED = 4401
 # Event ids are allocated in insert order, not commit order: on resume, ids this far below
@@ -35,6 +37,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         self.user = user
+        # Groups to close it by when its user signs out or is deactivated (revocation.py).
+        groups = [*groups, *_revocation_groups(self.scope, user)]
         self.subscribed = groups
         register_server_loop(asyncio.get_running_loop())
         for group in groups:
@@ -58,9 +62,20 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         for message in await database_sync_to_async(replay)(self.user, after):
             await self.send_json(message)
 
+    async def session_revoked(self, message):
+        """The user signed out or was deactivated: the dashboard goes to the login page."""
+        await self.close(code=UNAUTHENTICATED)
+
     async def dispatch_event(self, message):
         """A live event from notifications.publish, already scoped by group."""
         await self.send_json(message["payload"])
+
+
+def _revocation_groups(scope, user) -> list[str]:
+    if scope.get("auth_method") == "token":
+        return [user_group(user.pk), token_group(user.pk)]
+    session_key = getattr(scope.get("session"), "session_key", None)
+    return [user_group(user.pk)] + ([session_group(session_key)] if session_key else [])
 
 
 def _groups_for(user) -> list[str]:
@@ -89,7 +104,7 @@ def snapshot(user) -> dict:
     }
     by_id = {a.pk: a for r in reports.values() for a in r.assignments.all()}
     report_data = {pk: ReportSerializer(r).data for pk, r in reports.items()}
-    return {
+    message = {
         "type": "snapshot",
         "server_time": timezone.now().isoformat(),
         "last_event_id": last_event_id,
@@ -98,6 +113,7 @@ def snapshot(user) -> dict:
             for pk, report_id in assignments
         ],
     }
+    return message if phone_visible_to(user) else for_agency_staff(message)
 
 
 def replay(user, after: int) -> list[dict]:
@@ -111,4 +127,7 @@ def replay(user, after: int) -> list[dict]:
     )
     if len(events) > RESUME_LIMIT:
         return [snapshot(user)]
-    return live_payloads(events)
+    payloads = live_payloads(events)
+    if phone_visible_to(user):
+        return payloads
+    return [for_agency_staff(payload) for payload in payloads]

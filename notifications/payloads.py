@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from reports.api.serializers import AssignmentSerializer, MessageSerializer, ReportSerializer
 from reports.models import Event, Message
+from reports.privacy import masked
 from reports.selectors import with_details
 
 # Event kinds in the log → the event types clients see.
@@ -58,6 +59,16 @@ def live_payloads(events: list[Event]) -> list[dict]:
             payload["message"] = MessageSerializer(message).data if message else None
         payloads.append(payload)
     return payloads
+
+
+def for_agency_staff(payload: dict) -> dict:
+    """The payload as agency staff receive it: the caller's number masked."""
+    if payload.get("type") == "snapshot":
+        return {
+            **payload,
+            "assignments": [{**a, "report": masked(a["report"])} for a in payload["assignments"]],
+        }
+    return {**payload, "report": masked(payload["report"])}
 
 
 def _reports(report_ids):

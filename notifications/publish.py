@@ -74,7 +74,7 @@ def publish(event_ids: list[int]) -> None:
     logged, not raised: the Event rows are committed and clients catch up by resuming."""
     from reports.models import Assignment, Event
 
-    from .payloads import live_payloads
+    from .payloads import for_agency_staff, live_payloads
 
     events = list(Event.objects.filter(pk__in=event_ids).order_by("pk"))
     if not events:
@@ -86,13 +86,24 @@ def publish(event_ids: list[int]) -> None:
         agencies_by_report[report_id].append(code)
     deliveries = []
     for event, payload in zip(events, live_payloads(events), strict=True):
-        message = {"type": "dispatch.event", "payload": payload}
-        groups = [ALL_REPORTS_GROUP, *map(agency_group, agencies_by_report[event.report_id])]
-        deliveries.extend((group, message) for group in groups)
+        deliveries.append((ALL_REPORTS_GROUP, {"type": "dispatch.event", "payload": payload}))
+        # Agency staff get the caller's number masked (reports.privacy).
+        staff_message = {"type": "dispatch.event", "payload": for_agency_staff(payload)}
+        deliveries.extend(
+            (agency_group(code), staff_message) for code in agencies_by_report[event.report_id]
+        )
+    if not deliver_safely(deliveries):
+        logger.error("Events %s were not published; clients will get them on resume", event_ids)
+
+
+def deliver_safely(deliveries: list[tuple[str, dict]]) -> bool:
+    """Sends (group, message) pairs; a channel-layer outage is logged, never raised."""
     try:
         _deliver(deliveries)
     except Exception:
-        logger.exception("Could not publish events %s", event_ids)
+        logger.exception("The channel layer is unavailable")
+        return False
+    return True
 
 
 # The in-memory channel layer (embedded mode) lives in the serving process's event loop and

@@ -3,7 +3,7 @@ here they are read-only so nobody bypasses the state machine or rewrites the eve
 
 from django.contrib import admin
 
-from .models import Assignment, Call, Event, Message, Report
+from .models import Assignment, Call, Event, Message, PersonalDataAccess, Report
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,3 +66,12 @@ class EventAdmin(ReadOnlyAdmin):
 class MessageAdmin(ReadOnlyAdmin):
     list_display = ["report", "author", "author_agency", "created_at"]
     search_fields = ["report__number", "body"]
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
+    list_display = ["accessed_at", "user", "report", "field"]
+    list_filter = ["field"]
+    search_fields = ["report__number", "user__username"]
+    date_hierarchy = "accessed_at"
+    list_select_related = ["report", "user"]

@@ -15,6 +15,42 @@ from agencies.models import PRIORITY_VALIDATORS, Agency, Category, Kecamatan, Pr
 USER = settings.AUTH_USER_MODEL
 
 
+class AppendOnlyError(Exception):
+    """An audit row (Event, PersonalDataAccess) was about to be changed or deleted."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Inserts and reads only: bulk updates and deletes raise. On PostgreSQL a trigger
+    (migration 0005) refuses UPDATE and DELETE of these rows from any client as well."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} #{self.pk} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} #{self.pk} is append-only")
+
+
 def _actor(verbose_name) -> models.ForeignKey:
     """Who took a step; kept even if the user is later deactivated."""
     return models.ForeignKey(
@@ -56,6 +92,8 @@ class Call(models.Model):
     )
     note = models.TextField(_("note"), blank=True, max_length=2000)
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    # Set by `manage.py anonymise_callers` when the caller's name and number were erased.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -160,6 +198,7 @@ class Report(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = _actor(_("closed by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -339,9 +378,13 @@ class Assignment(models.Model):
         return f"{self.report_id} → {self.agency_id} ({self.status})"
 
 
-class Event(models.Model):
+class Event(AppendOnlyModel):
     """Append-only log of everything that happened to a report. The id is the websocket
-    event id: strictly increasing, so a client can resume after the last one it saw."""
+    event id: strictly increasing, so a client can resume after the last one it saw.
+
+    `actor` is who did it; it is empty only for the system's own steps (the escalation
+    sweep). `data` never holds a caller's name or number: the anonymisation command
+    clears those on calls and reports, and this log is never rewritten."""
 
     id = models.BigAutoField(primary_key=True)
     report = models.ForeignKey(
@@ -404,3 +447,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id}: {self.body[:40]}"
+
+
+class PersonalDataAccess(AppendOnlyModel):
+    """Who read a caller's phone number, when, on which report (UU PDP No. 27/2022 Art. 31:
+    a record of processing). Agency staff see numbers masked until they open one."""
+
+    user = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.PROTECT, related_name="+", verbose_name=_("report")
+    )
+    field = models.CharField(_("field"), max_length=40, default="caller_phone")
+    accessed_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [models.Index(fields=["report", "accessed_at"], name="pda_report_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.field} of {self.report_id}"

@@ -218,7 +218,7 @@ def call_log(
             call.report,
             "call.attached",
             actor=operator,
-            data={"call": call.pk, "caller_phone": phone, "note": note},
+            data={"call": call.pk, "note": note},
         )
     return call
 

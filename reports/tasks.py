@@ -12,3 +12,12 @@ def sweep_escalations() -> dict:
         "escalated": len(assignments_escalate_unacknowledged()),
         "overdue": len(assignments_flag_overdue()),
     }
+
+
+@shared_task(ignore_result=True)
+def anonymise_old_callers() -> dict:
+    """Erases callers' names and numbers past the retention period (daily, from beat)."""
+    from .retention import anonymise_callers
+
+    done = anonymise_callers()
+    return {"reports": done.reports, "calls": done.calls}

@@ -93,6 +93,7 @@ def test_a_token_client_gets_its_agency_snapshot(make_report, staff_of):
             (jam.number, "dishub"),
             (jam.number, "polrestabes"),
         }
+        assert {a["report"]["caller_phone"] for a in snapshot["assignments"]} == {"+62812*****890"}
         await communicator.disconnect()
 
     run(scenario)
@@ -129,6 +130,10 @@ def test_live_events_reach_only_those_who_may_see_them(city, operator, staff_of)
             ]
             assert {e["assignment"]["agency"] for e in events[1:]} == {"dishub", "polrestabes"}
             assert all(e["report"]["number"] == report.number for e in events)
+            # The command centre gets the caller's number; agency staff get it masked.
+            phone = "+6281234567890" if name == "centre" else "+62812*****890"
+            assert {(e["report"]["caller_phone"], e["report"]["caller_phone_masked"])
+                    for e in events} == {(phone, name != "centre")}  # fmt: skip
         assert await received_events(clients["dpu"]) == []
         for communicator in clients.values():
             await communicator.disconnect()
@@ -164,6 +169,7 @@ def test_resume_replays_every_missed_event_in_order(city, operator, staff_of):
         assert ids == sorted(ids)
         expected = await database_sync_to_async(_event_ids_for)([missed[0], missed[2]])
         assert ids == expected
+        assert {e["report"]["caller_phone"] for e in replayed} == {"+62812*****890"}
         await again.disconnect()
 
     run(scenario)

@@ -4,6 +4,7 @@ reports.services, whose field errors reach the client as 400s."""
 from rest_framework import serializers
 
 from reports.models import Assignment, Call, CallOutcome, CloseReason, Message, Report
+from reports.privacy import mask_phone
 
 SLUG = {"slug_field": "code", "read_only": True}
 
@@ -44,6 +45,9 @@ class ReportSerializer(serializers.ModelSerializer):
     kecamatan_name = serializers.CharField(source="kecamatan.name", read_only=True, default=None)
     operator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     assignments = AssignmentSerializer(many=True, read_only=True)
+    caller_phone_masked = serializers.SerializerMethodField(
+        help_text="True when caller_phone is masked (agency staff outside a report's detail)."
+    )
 
     class Meta:
         model = Report
@@ -52,6 +56,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "number",
             "caller_name",
             "caller_phone",
+            "caller_phone_masked",
             "category",
             "category_name",
             "priority",
@@ -71,6 +76,15 @@ class ReportSerializer(serializers.ModelSerializer):
             "assignments",
         ]
         read_only_fields = fields
+
+    def get_caller_phone_masked(self, report) -> bool:
+        return bool(self.context.get("mask_phone"))
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("mask_phone"):
+            data["caller_phone"] = mask_phone(data["caller_phone"])
+        return data
 
 
 class ReportCreateSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from agencies.codes import is_code
 from agencies.roles import Role, user_agency, user_role
 from dispatch112.api import HasRole, IsCommandCentre, IsOperator
-from reports import selectors, services
+from reports import privacy, selectors, services
 from reports.models import Assignment, Call
 from reports.phone import normalize_phone
 
@@ -39,6 +39,23 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if self.action == "duplicates":
             return [IsCommandCentre()]
         return [HasRole()]
+
+    def get_serializer_context(self):
+        # Agency staff see callers' numbers masked except in a report's detail, whose every
+        # read is recorded (reports.privacy).
+        return {
+            **super().get_serializer_context(),
+            "mask_phone": self.action != "retrieve"
+            and not privacy.phone_visible_to(self.request.user),
+        }
+
+    def retrieve(self, request, *args, **kwargs):
+        """One report, with the caller's number in full (a read by agency staff is
+        recorded, UU PDP Art. 31)."""
+        report = self.get_object()
+        if not privacy.phone_visible_to(request.user):
+            privacy.record_phone_read(request.user, report)
+        return Response(self.get_serializer(report).data)
 
     def _report_response(self, report, code=status.HTTP_200_OK) -> Response:
         report = self.get_queryset().get(pk=report.pk)

@@ -282,12 +282,39 @@
       [gettext("Received"), UI.time(report.received_at)],
       [gettext("Location"), report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")],
       [gettext("What help is needed"), report.description],
-      [gettext("Caller"), `${report.caller_name || gettext("anonymous")} · ${report.caller_phone}`],
     ];
     for (const [term, value] of rows) facts.append(text("dt", "", term), text("dd", "", value));
+    facts.append(text("dt", "", gettext("Caller")), callerFacts(report));
     const chips = document.getElementById("detail-agencies");
     chips.replaceChildren();
     for (const a of report.assignments) chips.append(text("span", `chip ${a.status}`, `${agencyName[a.agency] || a.agency} · ${config.labels.assignment[a.status]}`), " ");
+  }
+
+  // Callers' numbers arrive masked; "Show number" reads the report in full, which the server
+  // records (UU PDP). A number once shown stays shown while the page is open.
+  const revealed = new Map();
+  function callerFacts(report) {
+    const dd = text("dd", "caller", `${report.caller_name || gettext("anonymous")} · `);
+    const phone = revealed.get(report.id) || (report.caller_phone_masked ? null : report.caller_phone);
+    if (phone) {
+      const link = text("a", "phone", phone);
+      link.href = `tel:${phone}`;
+      dd.append(link);
+      return dd;
+    }
+    dd.append(text("span", "phone masked", report.caller_phone || gettext("erased")), " ");
+    const button = text("button", "reveal", gettext("Show number"));
+    button.type = "button";
+    button.title = gettext("Your access to the caller's number is recorded.");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const result = await UI.api("GET", `/api/v1/reports/${report.id}/`);
+      if (!result.ok) { button.disabled = false; return; }
+      revealed.set(report.id, result.data.caller_phone);
+      dd.replaceWith(callerFacts(result.data));
+    });
+    dd.append(button);
+    return dd;
   }
 
   async function openDetail(report) {

@@ -1,0 +1,67 @@
+"""Retention of callers' personal data (UU PDP No. 27/2022): after a configurable period the
+names and numbers of callers are erased; everything the statistics use (times, agencies,
+categories, outcomes, kecamatan) stays, so supervisors' figures do not change.
+
+Only closed reports are erased (an open one is still being worked on), and calls once their
+report, if any, is closed. Rows are updated in batches so no lock is held for long."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Call, Report, ReportStatus
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    cutoff: datetime
+    reports: int
+    calls: int
+
+
+def anonymisable(days: int | None = None, *, now: datetime | None = None):
+    """(cutoff, reports, calls): what an anonymisation run would erase."""
+    days = settings.DISPATCH_RETENTION_DAYS if days is None else days
+    if days < 1:
+        raise ValueError("The retention period must be at least one day.")
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    reports = Report.objects.filter(
+        received_at__lt=cutoff, status=ReportStatus.CLOSED, anonymised_at__isnull=True
+    )
+    calls = Call.objects.filter(received_at__lt=cutoff, anonymised_at__isnull=True).filter(
+        Q(report__isnull=True) | Q(report__status=ReportStatus.CLOSED)
+    )
+    return cutoff, reports, calls
+
+
+def anonymise_callers(days: int | None = None, *, now: datetime | None = None) -> Anonymised:
+    """Erases callers' names and numbers older than `days` (DISPATCH_RETENTION_DAYS)."""
+    now = now or timezone.now()
+    cutoff, reports, calls = anonymisable(days, now=now)
+    counts = {}
+    for name, queryset in (("reports", reports), ("calls", calls)):
+        total = 0
+        while ids := list(queryset.values_list("pk", flat=True)[:BATCH_SIZE]):
+            with transaction.atomic():
+                total += queryset.model.objects.filter(pk__in=ids).update(
+                    caller_name="", caller_phone="", anonymised_at=now
+                )
+        counts[name] = total
+    logger.info(
+        "Anonymised callers received before %s: %s reports, %s calls",
+        cutoff.isoformat(),
+        counts["reports"],
+        counts["calls"],
+    )
+    return Anonymised(cutoff=cutoff, **counts)
