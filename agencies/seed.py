@@ -116,6 +116,11 @@ def seed_configuration() -> SeedResult:
     return result
 
 
+def demo_usernames() -> list[str]:
+    """The demo accounts' usernames (the deploy check refuses them in production)."""
+    return ["operator", "supervisor", *AGENCIES]
+
+
 @transaction.atomic
 def seed_demo_users() -> int:
     """Creates the demo users (password `demo112`): operator, supervisor, one per agency."""

@@ -1,7 +1,6 @@
 """/api/v1/ — SPEC §4."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from agencies.api import (
@@ -10,7 +9,7 @@ from agencies.api import (
     CategoryViewSet,
     KecamatanViewSet,
 )
-from dispatch112.auth_views import LogoutView
+from dispatch112.auth_views import LogoutView, TokenView
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -23,7 +22,7 @@ router.register("calls", CallViewSet)
 router.register("assignments", AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("stats/agencies/", AgencyPerformanceView.as_view(), name="agency-performance"),
     path("", include(router.urls)),

@@ -1,14 +1,31 @@
-"""Signing out of the API."""
+"""Signing in to and out of the API."""
 
+from axes.utils import reset
 from django.contrib.auth import logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from notifications.revocation import signed_out
+
+
+class TokenView(ObtainAuthToken):
+    """`POST {"username", "password"}` → `{"token"}`. Failures count towards the login
+    lockout (django-axes, 429 when locked out); a success clears them, as a browser login
+    does."""
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        reset(ip=getattr(request, "axes_ip_address", None), username=user.get_username())
+        return Response({"token": token.key})
 
 
 class LogoutView(APIView):

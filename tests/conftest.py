@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.conf import settings
 
@@ -6,6 +8,11 @@ from agencies.seed import seed_configuration
 from reports import services
 
 from .factories import AgencyStaffFactory, OperatorFactory, SupervisorFactory
+
+# Tests speak plain HTTP to the app, as the TLS-terminating proxy does in production; servers
+# the tests start inherit this. The redirect itself is tested with production settings in
+# test_hardening.py.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
 def pytest_runtest_setup(item):
@@ -28,6 +35,11 @@ def fresh_channel_layer():
     yield
     channel_layers.backends.clear()
     publish._server_loop = None
+
+
+@pytest.fixture(autouse=True)
+def plain_http(settings):
+    settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture(autouse=True)

@@ -58,14 +58,20 @@ def test_demo_users_log_in_and_land_on_their_page(client, demo, username):
     ],
 )
 def test_each_role_opens_only_its_screens(client, demo, username, allowed):
-    client.login(username=username, password="demo112")
+    assert (
+        client.post(reverse("login"), {"username": username, "password": "demo112"}).status_code
+        == 302
+    )
     for name in ("console", "board", "agency-dashboard"):
         expected = 200 if name in allowed else 403
         assert client.get(reverse(name)).status_code == expected, name
 
 
 def test_the_agency_dashboard_names_its_agency(client, demo):
-    client.login(username="dishub", password="demo112")
+    assert (
+        client.post(reverse("login"), {"username": "dishub", "password": "demo112"}).status_code
+        == 302
+    )
     assert "Antrean Dishub" in client.get(reverse("agency-dashboard")).text
 
 

@@ -110,7 +110,8 @@ def test_demo_users_have_their_roles_and_password(client):
         user = User.objects.get(username=code)
         assert user_role(user) == Role.AGENCY_STAFF
         assert user_agency(user).code == code
-    assert client.login(username="polrestabes", password="demo112")
+    signed_in = client.post("/accounts/login/", {"username": "polrestabes", "password": "demo112"})
+    assert signed_in.status_code == 302
 
 
 @pytest.mark.django_db
