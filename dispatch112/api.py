@@ -1,11 +1,13 @@
 """API plumbing shared by every endpoint: role permissions, pagination, and the mapping of
 domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllowed 409)."""
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser as DRFJSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
@@ -16,6 +18,17 @@ from reports.errors import ActionForbidden, TransitionNotAllowed
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
+
+
+class JSONParser(DRFJSONParser):
+    """DRF's JSON parser, with nesting deep enough to exhaust Python's stack answered as a
+    parse error (400) like any other malformed body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError("JSON parse error - nested too deeply") from error
 
 
 class StrictTokenAuthentication(TokenAuthentication):
@@ -50,6 +63,12 @@ def exception_handler(exc, context):
     # Imported here: DRF imports this module (for HasRole) while rest_framework.views loads.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return Response(
+            {"detail": f"Request body too large (at most {limit} KB).", "code": "too_large"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

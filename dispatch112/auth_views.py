@@ -7,10 +7,12 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dispatch112.api import JSONParser
 from notifications.revocation import signed_out
 
 
@@ -18,6 +20,8 @@ class TokenView(ObtainAuthToken):
     """`POST {"username", "password"}` → `{"token"}`. Failures count towards the login
     lockout (django-axes, 429 when locked out); a success clears them, as a browser login
     does."""
+
+    parser_classes = [JSONParser, FormParser]
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

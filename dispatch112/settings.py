@@ -257,6 +257,9 @@ CSRF_COOKIE_HTTPONLY = False  # the console's fetch() reads it to send X-CSRFTok
 # A command-centre shift is 8–12 hours; a session outlives it, not a week.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 3600)
 
+# The largest request body: a report with every field at its maximum, escaped, is ~40 KB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 128 * 1024
+
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API client gets 401 with a WWW-Authenticate header.
@@ -266,6 +269,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dispatch112.api.HasRole"],
     "DEFAULT_PAGINATION_CLASS": "dispatch112.api.Pagination",
+    # JSON bodies only: no multipart uploads spooling to disk.
+    "DEFAULT_PARSER_CLASSES": ["dispatch112.api.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dispatch112.api.exception_handler",

@@ -15,6 +15,13 @@ from .factories import AgencyStaffFactory, OperatorFactory, SupervisorFactory
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
+def pytest_terminal_summary(terminalreporter):
+    from .test_api_fuzz import fuzz_summary
+
+    if summary := fuzz_summary():
+        terminalreporter.write_line(summary)
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"] != (
         "django.db.backends.postgresql"

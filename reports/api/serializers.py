@@ -9,6 +9,15 @@ from reports.privacy import mask_phone
 SLUG = {"slug_field": "code", "read_only": True}
 
 
+class Text(serializers.CharField):
+    """A JSON string, nothing else: DRF's CharField would turn 3.5 or 12 into "3.5"/"12"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class AssignmentSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(**SLUG)
     report_number = serializers.CharField(source="report.number", read_only=True)
@@ -88,21 +97,19 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class ReportCreateSerializer(serializers.Serializer):
-    caller_phone = serializers.CharField(max_length=40)
-    caller_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    category = serializers.CharField(max_length=32)
-    description = serializers.CharField(max_length=4000)
-    address = serializers.CharField(max_length=300)
-    kecamatan = serializers.CharField(
-        max_length=40, required=False, allow_blank=True, allow_null=True
-    )
+    caller_phone = Text(max_length=40)
+    caller_name = Text(max_length=120, required=False, allow_blank=True)
+    category = Text(max_length=32)
+    description = Text(max_length=4000)
+    address = Text(max_length=300)
+    kecamatan = Text(max_length=40, required=False, allow_blank=True, allow_null=True)
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     longitude = serializers.FloatField(
         required=False, allow_null=True, min_value=-180, max_value=180
     )
     priority = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3)
     agencies = serializers.ListField(
-        child=serializers.CharField(max_length=32),
+        child=Text(max_length=32),
         required=False,
         allow_null=True,
         max_length=20,
@@ -113,7 +120,7 @@ class ReportCreateSerializer(serializers.Serializer):
 
 class ReportCloseSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CloseReason.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    note = Text(max_length=2000, required=False, allow_blank=True)
     duplicate_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
@@ -138,12 +145,12 @@ class CallSerializer(serializers.ModelSerializer):
 
 
 class CallCreateSerializer(serializers.Serializer):
-    caller_phone = serializers.CharField(max_length=40)
-    caller_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    caller_phone = Text(max_length=40)
+    caller_name = Text(max_length=120, required=False, allow_blank=True)
     outcome = serializers.ChoiceField(
         choices=[c for c in CallOutcome.choices if c[0] != CallOutcome.REPORT]
     )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    note = Text(max_length=2000, required=False, allow_blank=True)
     report = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     received_at = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -159,20 +166,21 @@ class PhoneHistorySerializer(serializers.Serializer):
 
 class DispatchSerializer(serializers.Serializer):
     eta_minutes = serializers.IntegerField(min_value=0, max_value=1440)
-    unit = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    unit = Text(max_length=80, required=False, allow_blank=True)
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = Text(max_length=2000)
 
 
 class ResolveSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    note = Text(max_length=2000, required=False, allow_blank=True)
 
 
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     author_agency = serializers.SlugRelatedField(**SLUG)
+    body = Text(max_length=2000)
 
     class Meta:
         model = Message
