@@ -1,9 +1,14 @@
 """API plumbing shared by every endpoint: role permissions, pagination, and the mapping of
-domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllowed 409)."""
+domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllowed 409,
+database unavailable 503)."""
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import LimitOffsetPagination
@@ -13,6 +18,8 @@ from rest_framework.response import Response
 
 from agencies.roles import Role, user_role
 from reports.errors import ActionForbidden, TransitionNotAllowed
+
+logger = logging.getLogger(__name__)
 
 
 class Pagination(LimitOffsetPagination):
@@ -63,6 +70,19 @@ def exception_handler(exc, context):
     # Imported here: DRF imports this module (for HasRole) while rest_framework.views loads.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, OperationalError | InterfaceError):
+        # Down, unreachable, or slower than DB_TIMEOUT: the transaction was rolled back.
+        logger.exception("Database unavailable during %s", context["request"].path)
+        return Response(
+            {
+                "detail": _(
+                    "The database is not answering: nothing was saved. Try again in a moment."
+                ),
+                "code": "database_unavailable",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
         return Response(

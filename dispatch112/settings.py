@@ -98,15 +98,24 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# How long one statement may run (or wait for a lock) before the request fails with a clear
+# "database not answering" error: an operator must know within seconds that nothing was saved.
+# manage.py sets 0 (no limit) for maintenance commands such as migrate.
+DB_TIMEOUT = env.float("DB_TIMEOUT", default=5.0)
+
 if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     # Under ASGI, Django's persistent connections (CONN_MAX_AGE) are not safe to use; a
     # psycopg connection pool per process is. A stalled database must give the operator a
     # clear error within seconds, not a hung form: hence the connect and pool timeouts.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # After a database restart the pooled connections are dead: the pool checks each one
+    # before lending it, so the first request after recovery does not fail.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+            "options": f"-c statement_timeout={int(DB_TIMEOUT * 1000)}",
             "pool": {
                 "min_size": env.int("DB_POOL_MIN", default=1),
                 "max_size": env.int("DB_POOL_MAX", default=10),
@@ -128,7 +137,8 @@ else:
                 # lock at BEGIN so two writers queue instead of failing with "database is locked".
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # Seconds a writer waits for the write lock (0: a maintenance command).
+                "timeout": DB_TIMEOUT or 60,
             },
         }
     }

@@ -17,9 +17,12 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 def pytest_terminal_summary(terminalreporter):
     from .test_api_fuzz import fuzz_summary
+    from .test_faults import SUMMARY as faults
 
     if summary := fuzz_summary():
         terminalreporter.write_line(summary)
+    for line in faults:
+        terminalreporter.write_line(f"fault: {line}")
 
 
 def pytest_runtest_setup(item):

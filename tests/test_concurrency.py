@@ -116,3 +116,54 @@ def test_report_numbers_are_unique_under_concurrent_creation(city, operator):
     assert [int(n[-4:]) for n in numbers] == list(range(1, count + 1))
     assert Report.objects.count() == count
     assert Assignment.objects.count() == count  # kebakaran → damkar only
+
+
+# --- Through the API: eight people tap the same button at once (issue 7 §6) ----------------------
+
+ACTIONS = {
+    # action: (states to walk through first, request body, event kind)
+    "acknowledge": ([], {}, "assignment.acknowledged"),
+    "dispatch": (["acknowledge"], {"eta_minutes": 7, "unit": "Unit 2"}, "assignment.dispatched"),
+    "arrive": (["acknowledge", "dispatch"], {}, "assignment.arrived"),
+    "resolve": (["acknowledge", "dispatch", "arrive"], {"note": "Selesai"}, "assignment.resolved"),
+    "reject": ([], {"reason": "Bukan wewenang"}, "assignment.rejected"),
+}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_eight_identical_api_actions_one_succeeds_seven_conflict(make_report, staff_of, action):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    before_steps, body, kind = ACTIONS[action]
+    assignment = make_report().assignments.get(agency__code="dishub")
+    crew = [staff_of("dishub") for _ in range(8)]
+    clients = []
+    for member in crew:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=member).key}")
+        clients.append(client)
+    url = f"/api/v1/assignments/{assignment.pk}/"
+    for step in before_steps:
+        step_body = ACTIONS[step][1]
+        assert clients[0].post(url + f"{step}/", step_body, format="json").status_code == 200
+    events_before = Event.objects.filter(assignment=assignment, kind=kind).count()
+
+    with transaction.atomic():
+        Assignment.objects.select_for_update().get(pk=assignment.pk)
+        threads, results = run_in_threads(
+            8, lambda i: clients[i].post(url + f"{action}/", body, format="json")
+        )
+        deadline = time.monotonic() + 10
+        while waiting_on_locks() < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert waiting_on_locks() == 8  # all eight requests are in flight together
+    for thread in threads:
+        thread.join(timeout=20)
+
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [200] + [409] * 7, [getattr(r, "content", r) for r in results]
+    assert all(
+        r.json()["code"] == "transition_not_allowed" for r in results if r.status_code == 409
+    )
+    assert Event.objects.filter(assignment=assignment, kind=kind).count() == events_before + 1

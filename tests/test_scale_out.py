@@ -16,120 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from rest_framework.authtoken.models import Token
-from websockets.asyncio.client import connect
+
+from .servers import Server, dashboard, free_port, post_report, server_env, token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_DEADLINE = 20.0
 EVENT_DEADLINE = 5.0
 QUIET_PERIOD = 1.0
-REPORT = {
-    "caller_phone": "081234567890",
-    "category": "kemacetan",  # dishub + polrestabes
-    "description": "Macet total",
-    "address": "Jl. Pemuda",
-    "kecamatan": "semarang_tengah",
-}
 EXPECTED_TYPES = ["report.updated", "assignment.created", "assignment.created"]
-# No proxy from the environment for loopback requests.
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class Server:
-    def __init__(self, name: str, port: int, env: dict[str, str]):
-        self.name, self.port = name, port
-        # Closed in stop(): the log outlives this constructor.
-        self.log = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "dispatch112.asgi:application",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/events/"
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        text = self.log.read().decode(errors="replace")
-        return f"--- server {self.name} (port {self.port}, exit {self.process.poll()}) ---\n{text}"
-
-    def healthy(self) -> bool:
-        try:
-            with _http.open(f"{self.http}/healthz", timeout=2) as response:
-                return response.status == 200
-        except (OSError, urllib.error.URLError):
-            return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env() -> dict[str, str]:
-    """The test's own database (test_<name>) and Redis, in production mode."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    host = db["HOST"] or "127.0.0.1"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{user}{password}@{host}{port}/{quote(db['NAME'])}",
-        "REDIS_URL": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_COOKIES": "false",
-        "ENV_FILE": "/nonexistent",
-        "DEBUG": "false",
-        "PYTHONUNBUFFERED": "1",
-    }
 
 
 @pytest.fixture(scope="module")
@@ -155,30 +55,6 @@ def servers(django_db_setup):
     finally:
         for server in started:
             server.stop()
-
-
-def token(user) -> str:
-    return Token.objects.create(user=user).key
-
-
-def post_report(base: str, key: str) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"{base}/api/v1/reports/",
-        data=json.dumps(REPORT).encode(),
-        method="POST",
-        headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
-    )
-    try:
-        with _http.open(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, {"error": error.read().decode(errors="replace")}
-
-
-def dashboard(url: str, key: str):
-    return connect(
-        url, additional_headers={"Authorization": f"Token {key}"}, proxy=None, open_timeout=5
-    )
 
 
 async def pump(ws, inbox: asyncio.Queue) -> None:

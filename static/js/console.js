@@ -55,7 +55,10 @@
       return gettext("Your session has ended: log in again in another tab. The draft is kept.");
     }
     if (result.status >= 500) {
-      return gettext("The server had an error. The draft is kept: try again with Ctrl+Enter.");
+      // e.g. 503: the database is not answering. Nothing was saved; the draft stays.
+      const detail = result.data && result.data.detail;
+      return detail ? `${detail} ${gettext("The draft is kept: try again with Ctrl+Enter.")}`
+        : gettext("The server had an error. The draft is kept: try again with Ctrl+Enter.");
     }
     return (result.data && result.data.detail) || gettext("The request was refused.");
   }

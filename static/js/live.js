@@ -95,6 +95,9 @@ window.DispatchUI = {
       headers: { "Content-Type": "application/json", Accept: "application/json",
                  "X-CSRFToken": window.DispatchUI.csrf() },
       body: body === undefined ? undefined : JSON.stringify(body),
+      // A server that never answers must not leave the operator waiting: after this the
+      // caller's catch says so (and the console keeps its draft).
+      signal: AbortSignal.timeout(15000),
     });
     let data = null;
     try { data = await response.json(); } catch (error) { data = null; }

@@ -1,16 +1,18 @@
 """The operator console in a real browser, keyboard only."""
 
 import re
+import sqlite3
 import time
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from reports import services
 from reports.models import Call, Report
 
-from .conftest import screenshot
+from .conftest import screenshot, type_report
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +150,44 @@ def test_nothing_is_lost_when_the_server_cannot_be_reached(page_for):
     report = Report.objects.get()
     assert report.description == "Pohon tumbang menutup jalan"
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dispatch112'))") == []
+
+
+def test_a_database_that_does_not_answer_keeps_the_draft_and_says_so(page_for):
+    """A real fault, not a mocked response: another process holds the server's database
+    (SQLite) write lock, so the server's insert waits DB_TIMEOUT (5 s) and gives up."""
+    page = page_for("operator")
+    type_report(
+        page,
+        phone="081234567890",
+        category="banjir",
+        kecamatan="Genuk",
+        address="Jl. Kaligawe",
+        description="Air setinggi lutut",
+        send=False,
+    )
+    blocker = sqlite3.connect(settings.DATABASES["default"]["NAME"], isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        page.keyboard.press("Control+Enter")
+        expect(page.locator("#form-status")).to_contain_text(
+            "Basis data tidak menjawab", timeout=15_000
+        )
+        waited = time.monotonic() - started
+        expect(page.locator("#form-status")).to_contain_text("Draf tetap tersimpan")
+        expect(page.locator("#description")).to_have_value("Air setinggi lutut")
+        assert page.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('dispatch112')).length"
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert 4 < waited < 10, waited
+    assert not Report.objects.exists()
+
+    page.keyboard.press("Control+Enter")  # the database answers again
+    expect(page.locator("#form-status")).to_contain_text("terkirim ke")
+    assert Report.objects.get().description == "Air setinggi lutut"
 
 
 def test_a_validation_error_keeps_every_field_and_says_why(page_for):
