@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
+    # An offset past any table (PostgreSQL's OFFSET is a 64-bit integer).
+    max_offset = 10**9
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
 
 
 class JSONParser(DRFJSONParser):

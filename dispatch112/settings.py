@@ -154,7 +154,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+                # channels-redis blocks in BZPOPMIN waiting for a message: an idle dashboard's
+                # consumer then dies with "Timeout reading". Reads may take longer than that.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 # channels-redis drops messages silently past `capacity` (default 100) per
                 # channel; a wall screen that stalls for a second must not lose assignments.
                 "capacity": env.int("CHANNEL_CAPACITY", default=1500),

@@ -128,7 +128,13 @@ def _deliver(deliveries: list[tuple[str, dict]]) -> None:
         async_to_sync(_send_all)(deliveries)
 
 
+# A Redis that hangs (rather than refusing connections) must not hold the operator's response:
+# past this the events are left to `resume`, as in an outage.
+PUBLISH_TIMEOUT = 2.0
+
+
 async def _send_all(deliveries: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
-    for group, message in deliveries:
-        await layer.group_send(group, message)
+    async with asyncio.timeout(PUBLISH_TIMEOUT):
+        for group, message in deliveries:
+            await layer.group_send(group, message)

@@ -117,7 +117,7 @@ def server_env() -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"postgres://{user}{password}@{host}{port}/{quote(db['NAME'])}",
-        "REDIS_URL": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
+        "REDIS_URL": settings.REDIS_URL,
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "false",

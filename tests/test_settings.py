@@ -91,7 +91,9 @@ def test_urls_switch_to_postgres_and_redis_with_debug_off():
     assert s["engine"] == "django.db.backends.postgresql"
     assert s["db_name"] == "dispatch112"
     assert s["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert s["layer_config"]["hosts"] == ["redis://cache.internal:6379/2"]
+    assert s["layer_config"]["hosts"] == [
+        {"address": "redis://cache.internal:6379/2", "socket_timeout": 15}
+    ]
     # channels-redis's default capacity of 100 drops messages silently; ours is set on purpose.
     assert s["layer_config"]["capacity"] >= 1000
     assert s["cache"].endswith("RedisCache")

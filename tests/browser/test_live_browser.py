@@ -1,11 +1,12 @@
 """Live dashboards in real browsers, each in its own context (its own session)."""
 
+import re
 import time
 
 import pytest
 from playwright.sync_api import expect
 
-from reports.models import Report
+from reports.models import PersonalDataAccess, Report
 
 from .conftest import screenshot, type_report
 
@@ -66,6 +67,18 @@ def test_a_traffic_jam_reaches_exactly_its_agencies_live(page_for, capsys):
     police.keyboard.press("Enter")
     expect(dishub.locator("#messages")).to_contain_text("Unit Lantas meluncur", timeout=2000)
     expect(dishub.locator("#messages")).to_contain_text("Polrestabes")
+
+    # The caller's number is masked on the agency's screen until asked for; the read is
+    # recorded (UU PDP).
+    caller = dishub.locator("#detail-facts dd.caller")
+    expect(caller).to_contain_text("*")
+    assert not PersonalDataAccess.objects.exists()
+    caller.get_by_role("button", name="Tampilkan nomor").click()
+    expect(dishub.locator("#detail-facts a.phone")).to_have_attribute(
+        "href", re.compile(r"^tel:\+62")
+    )
+    read = PersonalDataAccess.objects.get()
+    assert (read.user.username, read.report.number) == ("dishub", number)
 
     time.sleep(0.5)  # anything misrouted to DPU would have arrived by now
     expect(dpu.locator(".assignment")).to_have_count(0)

@@ -1,0 +1,359 @@
+"""The access matrix (issue 7 §1): every API endpoint, page and live event × every role, in
+one table. Each cell is its own test against a fresh database, so a changed cell fails by
+name; `test_every_route_is_in_the_matrix` fails when a route is added without a row.
+
+Roles (columns, in this order):
+  anon      no credentials
+  inactive  a deactivated operator whose session still exists
+  norole    signed in, active, no group and no agency
+  oper      operator                    super  supervisor
+  assigned  staff of an agency on the report (Dishub)
+  other     staff of an agency not on it (Damkar)
+
+The report under test is a traffic jam (kemacetan → Dishub + Polrestabes) logged by an
+operator; `{assignment}` is Dishub's assignment on it, walked to the state each action needs.
+API cells are HTTP statuses; page cells are statuses (302 = to the login page); live-event
+cells say what the role's websocket receives: `full` (with the caller's number), `masked`
+(number masked), `-` (nothing), `4401` (refused at connect).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
+
+from dispatch112.asgi import application
+from reports import services
+from reports.models import Event
+
+from .factories import OperatorFactory, UserFactory
+
+ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other"]
+PHONE = "+6281234567890"
+
+
+def cells(row: str) -> dict[str, str]:
+    values = row.split()
+    assert len(values) == len(ROLES), row
+    return dict(zip(ROLES, values, strict=True))
+
+
+# --- API -------------------------------------------------------------------------------------------
+# (method, url name, path, body, state of {assignment} first) → "anon inactive norole oper super
+# assigned other"
+A = "/api/v1/assignments/{assignment}"
+R = "/api/v1/reports/{report}"
+NEW_REPORT = {"caller_phone": "081299990000", "category": "banjir", "description": "Banjir",
+              "address": "Jl. Kaligawe"}  # fmt: skip
+API = [
+    # Configuration: every role reads it. (A method a resource does not have is 405 before any
+# lookup, for every signed-in role: it reveals nothing.)
+    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200"),
+    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200"),
+    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200"),
+    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200"),
+    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200"),
+    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200"),
+    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405"),
+    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405"),
+    # Reports: created by operators; staff see their agencies' only (others 404).
+    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200"),
+    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403"),
+    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404"),
+    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405"),
+    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405"),
+    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404"),
+    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404"),
+    ("POST", "report-messages", R + "/messages/", {"body": "Siap"}, None, "401 401 403 201 201 201 404"),
+    ("GET", "report-duplicates", "/api/v1/reports/duplicates/?category=kemacetan", None, None,
+                                                                      "401 401 403 200 200 403 403"),
+    # Calls: the command centre only.
+    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403"),
+    ("POST", "call-list", "/api/v1/calls/", {"caller_phone": "0811111111", "outcome": "prank"},
+                                                                None, "401 401 403 201 403 403 403"),
+    ("GET", "call-history", "/api/v1/calls/history/?phone=081234567890", None, None,
+                                                                      "401 401 403 200 200 403 403"),
+    # Assignments: only the assigned agency acts; the command centre reads all.
+    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200"),
+    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404"),
+    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405"),
+    # An operator may record a step an agency reported by radio; a supervisor only watches.
+    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404"),
+    ("POST", "assignment-dispatch", A + "/dispatch/", {"eta_minutes": 5, "unit": "U1"},
+                                                       "acknowledged", "401 401 403 200 403 200 404"),
+    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404"),
+    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404"),
+    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404"),
+    # Statistics: the command centre.
+    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403"),
+    # Signing in and out; the schema and its docs are public (no data in them).
+    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200"),
+    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204"),
+    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200"),
+]  # fmt: skip
+
+# --- Pages -----------------------------------------------------------------------------------------
+PAGES = [
+    ("home", "/",                                           "302 302 200 302 302 302 302"),
+    ("console", "/console/",                                "302 302 403 200 403 403 403"),
+    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200"),
+    ("board", "/board/",                                    "302 302 403 200 200 403 403"),
+    ("performance", "/performance/",                        "302 302 403 200 200 403 403"),
+    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403"),
+    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403"),
+    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403"),
+    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403"),
+    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403"),
+    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200"),
+    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200"),
+    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200"),
+    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302"),
+    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302"),
+    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302"),
+    ("admin", "/admin/",                                    "302 302 302 302 302 302 302"),
+    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302"),
+]  # fmt: skip
+POST_PAGES = {"logout", "set_language"}  # the others are GET
+
+# --- Live events ---------------------------------------------------------------------------------
+# What each role's /ws/events/ receives when the step happens (SPEC §5).
+EVENTS = [
+    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked -"),
+    ("report.created (report.updated)",                 "4401 4401 4401 full full masked -"),
+    ("assignment.created ×2",                           "4401 4401 4401 full full masked -"),
+    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked -"),
+    ("message.created",                                 "4401 4401 4401 full full masked -"),
+    ("assignment.escalated",                            "4401 4401 4401 full full masked -"),
+    ("report.closed (report.updated)",                  "4401 4401 4401 full full masked -"),
+    ("resume after the last event seen",                "4401 4401 4401 full full masked -"),
+]  # fmt: skip
+
+
+# --- Fixtures -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(make_report, operator, supervisor, staff_of):
+    dishub, polrestabes = staff_of("dishub"), staff_of("polrestabes")
+    users = {
+        "anon": None,
+        "inactive": OperatorFactory(),
+        "norole": UserFactory(),
+        "oper": operator,
+        "super": supervisor,
+        "assigned": dishub,
+        "other": staff_of("damkar"),
+    }
+    report = make_report(caller_phone=PHONE)  # by `operator`
+    return {
+        "users": users,
+        "report": report,
+        "assignment": report.assignments.get(agency__code="dishub"),
+        "partner": polrestabes,
+    }
+
+
+def client_for(world, role: str, **kwargs) -> Client:
+    client = Client(**kwargs)
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    if role == "inactive":  # deactivated after signing in: the session must stop working
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return client
+
+
+WALK = {
+    "acknowledged": ["acknowledge"],
+    "dispatched": ["acknowledge", "dispatch"],
+    "arrived": ["acknowledge", "dispatch", "arrive"],
+}
+
+
+def walk(world, state: str | None) -> None:
+    staff = world["users"]["assigned"]
+    for step in WALK.get(state, []):
+        extra = {"eta_minutes": 5, "unit": "U1"} if step == "dispatch" else {}
+        getattr(services, f"assignment_{step}")(
+            assignment=world["assignment"], actor=staff, **extra
+        )
+
+
+# --- API and pages -----------------------------------------------------------------------------------
+
+
+def api_cases():
+    for method, _name, path, body, state, row in API:
+        for role, status in cells(row).items():
+            yield pytest.param(method, path, body, state, role, int(status),
+                               id=f"{method} {path} · {role}")  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body", "state", "role", "status"), api_cases())
+def test_api(world, method, path, body, state, role, status):
+    walk(world, state)
+    client = client_for(world, role)
+    url = path.format(report=world["report"].pk, assignment=world["assignment"].pk)
+    if body == "own credentials":
+        user = world["users"][role]
+        body = {"username": user.username, "password": "secret-112"} if user else {}
+    data = json.dumps(body) if body is not None else None
+    response = client.generic(method, url, data or "", content_type="application/json")
+    assert response.status_code == status, response.content[:300]
+
+
+def page_cases():
+    for name, path, row in PAGES:
+        for role, status in cells(row).items():
+            yield pytest.param(name, path, role, int(status), id=f"{path} · {role}")
+
+
+@pytest.mark.parametrize(("name", "path", "role", "status"), page_cases())
+def test_page(world, name, path, role, status):
+    client = client_for(world, role)
+    if name in POST_PAGES:
+        response = client.post(path, {"language": "id", "next": "/"})
+    else:
+        response = client.get(path)
+    assert response.status_code == status, response.content[:300]
+    if status == 302 and name not in POST_PAGES | {"home", "login"}:
+        assert "login" in response["Location"], response["Location"]
+
+
+# --- Live events -----------------------------------------------------------------------------------
+
+
+def observe_live(world, role: str) -> list[str]:
+    """What `role`'s websocket gets through the steps of EVENTS, one value per step."""
+    from notifications.consumers import UNAUTHENTICATED
+    from reports.escalation import assignments_escalate_unacknowledged
+
+    client = client_for(world, role)
+    headers = [(b"origin", b"http://testserver")]
+    if "sessionid" in client.cookies:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    users, operator = world["users"], world["users"]["oper"]
+    steps: list[str] = []
+
+    def verdict(messages) -> str:
+        reports = [m["report"] for m in messages if m.get("report")]
+        reports += [a["report"] for m in messages for a in m.get("assignments", [])]
+        if not reports:
+            return "-"
+        phones = {r["caller_phone"] for r in reports}
+        assert len(phones) == 1, phones
+        return "full" if phones == {PHONE} else "masked"
+
+    async def drain(socket) -> list[dict]:
+        """Everything the step sent: waits up to 1 s for a first message, then reads until
+        the socket is quiet for 0.2 s."""
+        messages, wait = [], 1.0
+        while not await socket.receive_nothing(timeout=wait):
+            messages.append(await socket.receive_json_from())
+            wait = 0.2
+        return messages
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/events/", headers=headers)
+        await socket.connect()
+        first = await socket.receive_output(timeout=2)
+        if first["type"] == "websocket.close":
+            assert first["code"] == UNAUTHENTICATED
+            steps.extend(["4401"] * len(EVENTS))
+            return
+        snapshot = json.loads(first["text"])
+        snapshot["assignments"] = [
+            a for a in snapshot["assignments"] if a["report"]["id"] == world["report"].pk
+        ]
+        steps.append(verdict([snapshot]))
+        run = database_sync_to_async
+        new = await run(services.report_create)(
+            operator=operator, caller_phone=PHONE, category="kemacetan",
+            description="Macet lagi", address="Jl. Pemuda", priority=1,
+        )  # fmt: skip
+        got = await drain(socket)
+        steps.append(verdict([m for m in got if m["type"] == "report.updated"]))
+        steps.append(verdict([m for m in got if m["type"] == "assignment.created"]))
+        assignment = await run(lambda: new.assignments.get(agency__code="dishub"))()
+        await run(services.assignment_acknowledge)(assignment=assignment, actor=users["assigned"])
+        steps.append(verdict(await drain(socket)))
+        await run(services.message_post)(author=world["partner"], report=new, body="Meluncur")
+        steps.append(verdict(await drain(socket)))
+        await run(_escalate_now)(assignments_escalate_unacknowledged)
+        steps.append(verdict(await drain(socket)))
+        await run(services.report_close)(actor=operator, report=new, reason="resolved")
+        steps.append(verdict(await drain(socket)))
+        last_seen = await run(lambda: Event.objects.filter(report=world["report"]).first().pk)()
+        await socket.send_json_to({"type": "resume", "last_event_id": last_seen})
+        replayed = [m for m in await drain(socket) if m.get("event_id", 0) > last_seen]
+        steps.append(verdict(replayed))
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
+    return steps
+
+
+def _escalate_now(escalate):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return escalate(now=timezone.now() + timedelta(hours=1))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+def test_live_events(world, role):
+    expected = [cells(row)[role] for _, row in EVENTS]
+    observed = observe_live(world, role)
+    assert dict(zip([step for step, _ in EVENTS], observed, strict=True)) == dict(
+        zip([step for step, _ in EVENTS], expected, strict=True)
+    )
+
+
+# --- Completeness -------------------------------------------------------------------------------------
+
+
+def _route_names(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                yield "admin"  # Django's admin: staff-only as a whole (rows above)
+                continue
+            yield from _route_names(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield pattern.name
+
+
+def test_every_route_is_in_the_matrix():
+    routes = set(_route_names(get_resolver().url_patterns))
+    covered = {name for _, name, *_ in API} | {name for name, *_ in PAGES}
+    assert routes - covered == set(), "routes without a row in the access matrix"
+    assert covered - routes == set(), "rows for routes that no longer exist"
+
+
+def test_the_matrix_size():
+    """Printed in the issue note: how many cells the module checks."""
+    size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
+    assert size == 406
+
+
+def test_token_and_session_agree(world):
+    """The API cells above use sessions; a token for the same user gets the same answers."""
+    for role in ("oper", "assigned", "other"):
+        token = Token.objects.create(user=world["users"][role])
+        by_token = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+        by_session = client_for(world, role)
+        for method, _, path, *_ in API:
+            if method != "GET":
+                continue
+            url = path.format(report=world["report"].pk, assignment=world["assignment"].pk)
+            assert by_token.get(url).status_code == by_session.get(url).status_code, (role, url)
