@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, in production mode against the local PostgreSQL.
 
 Each figure is printed with its ratio to a baseline measured in the same run.
-BENCH_ONLY=name[,name…] runs only those (intake, notify_latency, performance)."""
+BENCH_ONLY=name[,name…] runs only those (intake, notify_latency,
+throughput, dashboard_scale, performance)."""
 
 import os
 import sys
@@ -9,11 +10,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import intake, notify_latency, performance
+from benchmarks import dashboard_scale, intake, notify_latency, performance, throughput
 
 BENCHMARKS = {
     "intake": intake.main,
     "notify_latency": notify_latency.main,
+    "throughput": throughput.main,
+    "dashboard_scale": dashboard_scale.main,
     "performance": performance.main,
 }
 

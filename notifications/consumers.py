@@ -66,9 +66,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """The user signed out or was deactivated: the dashboard goes to the login page."""
         await self.close(code=UNAUTHENTICATED)
 
-    async def dispatch_event(self, message):
-        """A live event from notifications.publish, already scoped by group."""
-        await self.send_json(message["payload"])
+    async def dispatch_events(self, message):
+        """Live events from notifications.publish, already scoped by group and encoded."""
+        for text in message["texts"]:
+            await self.send(text_data=text)
 
 
 def _revocation_groups(scope, user) -> list[str]:

@@ -27,6 +27,13 @@ LIVE_TYPES = {
 }
 
 
+# One instance of each serializer for every payload: DRF builds a ModelSerializer's fields
+# (model introspection, about a millisecond) per instance, and these are only read from.
+_REPORT = ReportSerializer()
+_ASSIGNMENT = AssignmentSerializer()
+_MESSAGE = MessageSerializer()
+
+
 def live_payloads(events: list[Event]) -> list[dict]:
     """Payloads for `events` (ordered by id): the report as it is now, the assignment the
     event is about, and for a chat line the message."""
@@ -40,6 +47,8 @@ def live_payloads(events: list[Event]) -> list[dict]:
         )
     }
     server_time = timezone.now().isoformat()
+    # A transaction's events are usually about one report: serialise each report once.
+    report_data = {pk: _REPORT.to_representation(report) for pk, report in reports.items()}
     payloads = []
     for event in events:
         report = reports[event.report_id]
@@ -51,12 +60,12 @@ def live_payloads(events: list[Event]) -> list[dict]:
             "kind": event.kind,
             "event_id": event.pk,
             "server_time": server_time,
-            "report": ReportSerializer(report).data,
-            "assignment": AssignmentSerializer(assignment).data if assignment else None,
+            "report": report_data[event.report_id],
+            "assignment": _ASSIGNMENT.to_representation(assignment) if assignment else None,
         }
         if event.kind == "message.created":
             message = messages.get(event.data.get("message"))
-            payload["message"] = MessageSerializer(message).data if message else None
+            payload["message"] = _MESSAGE.to_representation(message) if message else None
         payloads.append(payload)
     return payloads
 

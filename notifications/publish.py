@@ -12,6 +12,7 @@ as long as its on_commit callback: a rollback discards both."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -72,28 +73,34 @@ def publish(event_ids: list[int]) -> None:
 
     Ids of events that were rolled back are simply not found. A channel-layer outage is
     logged, not raised: the Event rows are committed and clients catch up by resuming."""
-    from reports.models import Assignment, Event
+    from reports.models import Event
 
     from .payloads import for_agency_staff, live_payloads
 
     events = list(Event.objects.filter(pk__in=event_ids).order_by("pk"))
     if not events:
         return
-    agencies_by_report = defaultdict(list)
-    for report_id, code in Assignment.objects.filter(
-        report_id__in={e.report_id for e in events}
-    ).values_list("report_id", "agency__code"):
-        agencies_by_report[report_id].append(code)
-    deliveries = []
-    for event, payload in zip(events, live_payloads(events), strict=True):
-        deliveries.append((ALL_REPORTS_GROUP, {"type": "dispatch.event", "payload": payload}))
-        # Agency staff get the caller's number masked (reports.privacy).
-        staff_message = {"type": "dispatch.event", "payload": for_agency_staff(payload)}
-        deliveries.extend(
-            (agency_group(code), staff_message) for code in agencies_by_report[event.report_id]
-        )
+    # Each payload is encoded to JSON once (twice with the masked copy), not once per
+    # dashboard; each group gets one message carrying the transaction's events in order.
+    texts_by_group: dict[str, list[str]] = defaultdict(list)
+    for payload in live_payloads(events):
+        texts_by_group[ALL_REPORTS_GROUP].append(encode(payload))
+        # The agencies on the report, as the payload shows it (no query of its own).
+        if codes := [a["agency"] for a in payload["report"]["assignments"]]:
+            # Agency staff get the caller's number masked (reports.privacy).
+            masked = encode(for_agency_staff(payload))
+            for code in codes:
+                texts_by_group[agency_group(code)].append(masked)
+    deliveries = [
+        (group, {"type": "dispatch.events", "texts": texts})
+        for group, texts in texts_by_group.items()
+    ]
     if not deliver_safely(deliveries):
         logger.error("Events %s were not published; clients will get them on resume", event_ids)
+
+
+def encode(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def deliver_safely(deliveries: list[tuple[str, dict]]) -> bool:

@@ -72,6 +72,14 @@ def event_record(
     return event
 
 
+def events_record(events: list[Event]) -> list[Event]:
+    """Appends several Events in one INSERT; published together after commit."""
+    created = Event.objects.bulk_create(events)
+    for event in created:
+        publish_on_commit(event)
+    return created
+
+
 def _clean_phone(errors: Errors, value) -> str:
     try:
         return normalize_phone(value)
@@ -166,8 +174,12 @@ def report_create(
             for agency in routed
         ]
     )
-    for assignment in assignments:
-        event_record(report, "assignment.created", actor=operator, assignment=assignment)
+    events_record(
+        [
+            Event(report=report, assignment=a, kind="assignment.created", actor=operator)
+            for a in assignments
+        ]
+    )
     return report
 
 

@@ -3,6 +3,7 @@ them: the command centre and the agencies on the report. Runs on the configured 
 layer: in-memory by default, real Redis in CI's second pass."""
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -25,16 +26,19 @@ def subscribe(*groups: str) -> str:
 
 
 def received(channel: str, quiet: float = 0.3) -> list[dict]:
-    """Every message waiting on `channel`, once none arrives for `quiet` seconds."""
+    """Every event payload waiting on `channel` (decoded from the group messages, which carry
+    each transaction's events as JSON text), once none arrives for `quiet` seconds."""
 
     async def drain():
         layer = get_channel_layer()
         messages = []
         while True:
             try:
-                messages.append(await asyncio.wait_for(layer.receive(channel), quiet))
+                message = await asyncio.wait_for(layer.receive(channel), quiet)
             except TimeoutError:
                 return messages
+            assert message["type"] == "dispatch.events"
+            messages.extend(json.loads(text) for text in message["texts"])
 
     return async_to_sync(drain)()
 
@@ -55,8 +59,8 @@ def test_a_new_report_reaches_its_agencies_and_the_command_centre(make_report):
     ]
     for channel in (centre, dishub, police):
         messages = received(channel)
-        assert [(m["payload"]["event_id"], m["payload"]["kind"]) for m in messages] == expected
-        assert all(m["payload"]["report"]["id"] == report.pk for m in messages)
+        assert [(m["event_id"], m["kind"]) for m in messages] == expected
+        assert all(m["report"]["id"] == report.pk for m in messages)
     assert received(dpu) == []
 
 
@@ -65,8 +69,7 @@ def test_an_agency_action_reaches_every_agency_on_the_report(make_report, staff_
     police = subscribe(agency_group("polrestabes"))
     dishub_assignment = report.assignments.get(agency__code="dishub")
     services.assignment_acknowledge(assignment=dishub_assignment, actor=staff_of("dishub"))
-    (message,) = received(police)
-    payload = message["payload"]
+    (payload,) = received(police)
     assert (payload["type"], payload["kind"]) == ("assignment.updated", "assignment.acknowledged")
     assert payload["assignment"]["id"] == dishub_assignment.pk
     assert payload["assignment"]["status"] == "acknowledged"
@@ -93,15 +96,13 @@ def test_a_rolled_back_savepoint_drops_only_its_own_events(make_report, operator
             operator=operator, caller_phone="081234567899", outcome="attached", report=kept
         )
     messages = received(centre)
-    assert {m["payload"]["report"]["id"] for m in messages} == {kept.pk}
-    assert [m["payload"]["kind"] for m in messages] == [
+    assert {m["report"]["id"] for m in messages} == {kept.pk}
+    assert [m["kind"] for m in messages] == [
         "report.created",
         "assignment.created",
         "call.attached",
     ]
-    assert [m["payload"]["event_id"] for m in messages] == sorted(
-        m["payload"]["event_id"] for m in messages
-    )
+    assert [m["event_id"] for m in messages] == sorted(m["event_id"] for m in messages)
 
 
 def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(make_report):
@@ -114,8 +115,8 @@ def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(make_report):
     report = make_report(category="kebakaran")
     messages = received(centre)
     expected = list(Event.objects.filter(report=report).values_list("id", flat=True))
-    assert [m["payload"]["event_id"] for m in messages] == expected
-    assert {m["payload"]["report"]["id"] for m in messages} == {report.pk}
+    assert [m["event_id"] for m in messages] == expected
+    assert {m["report"]["id"] for m in messages} == {report.pk}
 
 
 @pytest.mark.postgres
@@ -163,4 +164,4 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
         by_report.setdefault(payload["report"]["id"], []).append(payload["kind"])
     assert by_report[existing.pk] == ["assignment.acknowledged"]
     assert by_report[created["report"].pk] == ["report.created", "assignment.created"]
-    assert len(messages) == len({m["payload"]["event_id"] for m in messages}) == 3
+    assert len(messages) == len({m["event_id"] for m in messages}) == 3
