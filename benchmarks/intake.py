@@ -113,8 +113,8 @@ def measure_bare_inserts() -> list[float]:
                 for agency in agencies:
                     (assignment_id,) = conn.execute(
                         "INSERT INTO reports_assignment (report_id, agency_id, status,"
-                        " notified_at, unit, resolution_note, reject_reason)"
-                        " VALUES (%s, %s, 'notified', now(), '', '', '') RETURNING id",
+                        " notified_at, received_at, unit, resolution_note, reject_reason)"
+                        " VALUES (%s, %s, 'notified', now(), now(), '', '', '') RETURNING id",
                         [report_id, agency.pk],
                     ).fetchone()
                     conn.execute(
