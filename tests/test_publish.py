@@ -159,8 +159,7 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
 
     messages = received(centre)
     by_report = {}
-    for message in messages:
-        payload = message["payload"]
+    for payload in messages:
         by_report.setdefault(payload["report"]["id"], []).append(payload["kind"])
     assert by_report[existing.pk] == ["assignment.acknowledged"]
     assert by_report[created["report"].pk] == ["report.created", "assignment.created"]

@@ -21,7 +21,15 @@ import time
 import pytest
 from django.conf import settings
 
-from .servers import Server, dashboard, free_port, post_report, server_env, token
+from .servers import (
+    Server,
+    dashboard,
+    free_port,
+    post_report,
+    server_env,
+    token,
+    wait_healthy,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +50,7 @@ def servers(django_db_setup):
     try:
         for name in ("A", "B"):
             started.append(Server(name, free_port(), env))
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        for server in started:
-            while not server.healthy():
-                if server.process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        f"server {server.name} did not answer /healthz with 200 within "
-                        f"{STARTUP_DEADLINE:.0f} s\n" + "\n".join(s.output() for s in started)
-                    )
-                time.sleep(0.1)
+        wait_healthy(*started, deadline=STARTUP_DEADLINE)
         yield started[0], started[1]
     finally:
         for server in started:
