@@ -85,45 +85,66 @@ def measure_bare_inserts() -> list[float]:
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         for i in range(N):
             start = time.perf_counter()
-            with conn.transaction():
-                (n,) = conn.execute(
-                    "INSERT INTO reports_reportcounter (day, last) VALUES ('2000-01-01', 1) "
-                    "ON CONFLICT (day) DO UPDATE SET last = reports_reportcounter.last + 1 "
-                    "RETURNING last"
-                ).fetchone()
-                (report_id,) = conn.execute(
-                    "INSERT INTO reports_report (number, caller_name, caller_phone, category_id,"
-                    " priority, description, address, kecamatan_id, received_at, operator_id,"
-                    " status, close_reason, close_note, created_at) VALUES (%s, %s, %s, %s, %s,"
-                    " %s, %s, %s, now(), %s, 'open', '', '', now()) RETURNING id",
-                    [f"BASE-{n:06d}", "Pelapor", f"+628122{i:07d}", category.pk, 3,
-                     "Kemacetan", "Jl. Pandanaran", kecamatan.pk, operator.pk],
-                ).fetchone()  # fmt: skip
-                conn.execute(
-                    "INSERT INTO reports_call (caller_phone, caller_name, received_at,"
-                    " operator_id, outcome, report_id, note, created_at)"
-                    " VALUES (%s, %s, now(), %s, 'report', %s, '', now())",
-                    [f"+628122{i:07d}", "Pelapor", operator.pk, report_id],
-                )
-                conn.execute(
-                    "INSERT INTO reports_event (report_id, kind, actor_id, data, created_at)"
-                    " VALUES (%s, 'report.created', %s, '{}', now())",
-                    [report_id, operator.pk],
-                )
-                for agency in agencies:
-                    (assignment_id,) = conn.execute(
-                        "INSERT INTO reports_assignment (report_id, agency_id, status,"
-                        " notified_at, received_at, unit, resolution_note, reject_reason)"
-                        " VALUES (%s, %s, 'notified', now(), now(), '', '', '') RETURNING id",
-                        [report_id, agency.pk],
-                    ).fetchone()
-                    conn.execute(
-                        "INSERT INTO reports_event (report_id, assignment_id, kind, actor_id,"
-                        " data, created_at) VALUES (%s, %s, 'assignment.created', %s, '{}', now())",
-                        [report_id, assignment_id, operator.pk],
-                    )
+            insert_report_rows(
+                conn,
+                prefix="BASE",
+                phone=f"+628122{i:07d}",
+                category_id=category.pk,
+                kecamatan_id=kecamatan.pk,
+                operator_id=operator.pk,
+                agency_ids=[agency.pk for agency in agencies],
+            )
             samples.append(time.perf_counter() - start)
     return samples
+
+
+def insert_report_rows(
+    conn, *, prefix, phone, category_id, kecamatan_id, operator_id, agency_ids, closed=False
+) -> None:
+    """What report_create writes, as bare SQL in one transaction: counter upsert, report,
+    call, its event, one assignment and event per agency, COMMIT. `closed` writes the report
+    closed and the assignments cancelled, so that they reach no queue or snapshot."""
+    report_state = (
+        "'closed', 'information', now()" if closed else "'open', '', NULL"
+    )  # status, close_reason, closed_at
+    assignment_state = "'cancelled', now()" if closed else "'notified', NULL"
+    with conn.transaction():
+        (n,) = conn.execute(
+            "INSERT INTO reports_reportcounter (day, last) VALUES ('2000-01-01', 1) "
+            "ON CONFLICT (day) DO UPDATE SET last = reports_reportcounter.last + 1 "
+            "RETURNING last"
+        ).fetchone()
+        (report_id,) = conn.execute(
+            "INSERT INTO reports_report (number, caller_name, caller_phone, category_id,"
+            " priority, description, address, kecamatan_id, received_at, operator_id,"
+            " status, close_reason, closed_at, close_note, created_at) VALUES (%s, 'Pelapor',"
+            f" %s, %s, 3, 'Kemacetan', 'Jl. Pandanaran', %s, now(), %s, {report_state}, '',"
+            " now()) RETURNING id",
+            [f"{prefix}-{n:06d}", phone, category_id, kecamatan_id, operator_id],
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO reports_call (caller_phone, caller_name, received_at,"
+            " operator_id, outcome, report_id, note, created_at)"
+            " VALUES (%s, 'Pelapor', now(), %s, 'report', %s, '', now())",
+            [phone, operator_id, report_id],
+        )
+        conn.execute(
+            "INSERT INTO reports_event (report_id, kind, actor_id, data, created_at)"
+            " VALUES (%s, 'report.created', %s, '{}', now())",
+            [report_id, operator_id],
+        )
+        for agency_id in agency_ids:
+            (assignment_id,) = conn.execute(
+                "INSERT INTO reports_assignment (report_id, agency_id, status, cancelled_at,"
+                " notified_at, received_at, unit, resolution_note, reject_reason)"
+                f" VALUES (%s, %s, {assignment_state}, now(), now(), '', '', '') RETURNING id",
+                [report_id, agency_id],
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO reports_event (report_id, assignment_id, kind, actor_id,"
+                " data, created_at) VALUES (%s, %s, 'assignment.created', %s, '{}', now())",
+                [report_id, assignment_id, operator_id],
+            )
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.intake import percentile  # noqa: E402
+from benchmarks.intake import insert_report_rows, percentile  # noqa: E402
 from benchmarks.notify_latency import (  # noqa: E402
     CATEGORIES,
     close_leftovers,
@@ -132,49 +132,16 @@ def bare_inserts(seconds: float) -> tuple[list[float], int, float]:
             while time.monotonic() < stop_at:
                 category, agencies = categories[(index + i) % len(categories)]
                 start = time.perf_counter()
-                with conn.transaction():
-                    (n,) = conn.execute(
-                        "INSERT INTO reports_reportcounter (day, last) VALUES ('2000-01-01', 1)"
-                        " ON CONFLICT (day) DO UPDATE SET last = reports_reportcounter.last + 1"
-                        " RETURNING last"
-                    ).fetchone()
-                    (report_id,) = conn.execute(
-                        "INSERT INTO reports_report (number, caller_name, caller_phone,"
-                        " category_id, priority, description, address, kecamatan_id,"
-                        " received_at, operator_id, status, close_reason, close_note,"
-                        " closed_at, created_at) VALUES (%s, 'Pelapor', '+6281300000000', %s,"
-                        " 3, 'x', 'Jl. Pemuda', %s, now(), %s, 'closed', 'information', '',"
-                        " now(), now())"
-                        " RETURNING id",
-                        [f"TPUT-{uuid.uuid4().hex[:12]}-{n}", category, kecamatan, operator],
-                    ).fetchone()
-                    conn.execute(
-                        "INSERT INTO reports_call (caller_phone, caller_name, received_at,"
-                        " operator_id, outcome, report_id, note, created_at)"
-                        " VALUES ('+6281300000000', 'Pelapor', now(), %s, 'report', %s, '',"
-                        " now())",
-                        [operator, report_id],
-                    )
-                    conn.execute(
-                        "INSERT INTO reports_event (report_id, kind, actor_id, data, created_at)"
-                        " VALUES (%s, 'report.created', %s, '{}', now())",
-                        [report_id, operator],
-                    )
-                    for agency in agencies:
-                        (assignment,) = conn.execute(
-                            "INSERT INTO reports_assignment (report_id, agency_id, status,"
-                            " notified_at, received_at, cancelled_at, unit, resolution_note,"
-                            " reject_reason) VALUES (%s, %s, 'cancelled', now(), now(), now(),"
-                            " '', '', '')"
-                            " RETURNING id",
-                            [report_id, agency],
-                        ).fetchone()
-                        conn.execute(
-                            "INSERT INTO reports_event (report_id, assignment_id, kind,"
-                            " actor_id, data, created_at) VALUES (%s, %s,"
-                            " 'assignment.created', %s, '{}', now())",
-                            [report_id, assignment, operator],
-                        )
+                insert_report_rows(
+                    conn,
+                    prefix=f"TPUT-{index:02d}",
+                    phone="+6281300000000",
+                    category_id=category,
+                    kecamatan_id=kecamatan,
+                    operator_id=operator,
+                    agency_ids=agencies,
+                    closed=True,
+                )
                 mine.append(time.perf_counter() - start)
                 i += 1
         with lock:

@@ -1,7 +1,6 @@
 """Hardening (issue 7 §2): login throttling, CSRF on every session write, production
 settings (`check --deploy`, HTTPS, cookies, HSTS, no DEBUG, no demo accounts)."""
 
-import os
 import secrets
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from reports.models import Call, Event, Message, Report
 
 from .factories import OperatorFactory
+from .test_settings import bare_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -193,27 +193,11 @@ print(json.dumps({
 
 def production_env(**extra) -> dict:
     """The environment of a production process: no DEBUG, a real secret, real hosts."""
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {
-            "DEBUG",
-            "SECURE_SSL_REDIRECT",
-            "SECURE_COOKIES",
-            "SECURE_HSTS_SECONDS",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests' Playwright fixtures
-        }
-        and not k.startswith(("DATABASE_", "REDIS_", "SQLITE_", "DISPATCH_"))
-    }
-    return {
-        **keep,
-        "DJANGO_SETTINGS_MODULE": "dispatch112.settings",
-        "ENV_FILE": "/nonexistent",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "testserver,112.semarangkota.go.id",
+    return bare_environment(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="testserver,112.semarangkota.go.id",
         **extra,
-    }
+    )
 
 
 def manage(env, *args) -> subprocess.CompletedProcess:

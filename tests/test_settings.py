@@ -38,26 +38,34 @@ print(json.dumps({
 """
 
 
-def load_settings(**environment) -> subprocess.CompletedProcess:
+def bare_environment(**environment) -> dict[str, str]:
+    """This process's environment without any setting of ours (nor the test runner's), plus
+    `environment`: what a freshly started server or command would see."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key
         not in {
-            "DATABASE_URL",
-            "REDIS_URL",
             "SECRET_KEY",
             "DEBUG",
             "ALLOWED_HOSTS",
             "SECURE_COOKIES",
             "SECURE_SSL_REDIRECT",
             "SECURE_HSTS_SECONDS",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests' Playwright fixtures
         }
-        and not key.startswith("DISPATCH_")
+        and not key.startswith(("DATABASE_", "REDIS_", "SQLITE_", "DISPATCH_"))
     }
-    env.update(
-        DJANGO_SETTINGS_MODULE="dispatch112.settings", ENV_FILE="/nonexistent", **environment
-    )
+    return {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "dispatch112.settings",
+        "ENV_FILE": "/nonexistent",
+        **environment,
+    }
+
+
+def load_settings(**environment) -> subprocess.CompletedProcess:
+    env = bare_environment(**environment)
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True
     )
