@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from agencies.codes import is_code
 from agencies.roles import Role, user_agency, user_role
 from dispatch112.api import HasRole, IsCommandCentre, IsOperator
+from notifications.publish import published_reports
 from reports import privacy, selectors, services
 from reports.models import Assignment, Call
 from reports.phone import normalize_phone
@@ -66,7 +67,11 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Logs the call as a new report and fans it out to its agencies."""
         data = s.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.report_create(operator=request.user, **data.validated_data)
+        with published_reports() as published:
+            report = services.report_create(operator=request.user, **data.validated_data)
+        if report.pk in published:
+            # The report as its live event carried it, serialised once after the commit.
+            return Response(published[report.pk], status=status.HTTP_201_CREATED)
         return self._report_response(report, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReportCloseSerializer, responses={200: s.ReportSerializer})

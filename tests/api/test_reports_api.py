@@ -103,6 +103,16 @@ def test_an_operator_creates_a_report_with_its_assignments(api, operator, city):
     assert kinds == ["assignment.created", "report.created"]
 
 
+def test_the_201_body_is_the_report_as_a_fresh_read_shows_it(api, city):
+    # The view answers with the report its live event carried (serialised once after the
+    # commit); it must be exactly what reading the report back gives.
+    response = api.post(URL, {**VALID, "agencies": ["damkar", "polrestabes", "dishub"]})
+    assert response.status_code == 201
+    body = response.json()
+    assert len(body["assignments"]) == 3
+    assert api.get(f"{URL}{body['id']}/").json() == body
+
+
 def test_the_category_gives_the_default_priority_and_routing(api, city):
     body = api.post(URL, {**VALID, "category": "kecelakaan"}).json()
     assert body["priority"] == Category.objects.get(code="kecelakaan").default_priority
