@@ -1,7 +1,7 @@
 """Notification latency: from the operator's POST /api/v1/reports/ to the event arriving at
-each relevant agency dashboard (SPEC §5), in production mode (PostgreSQL + Redis, Daphne),
-with 200 connected dashboards spread over the 9 agencies. The operator's client runs in a
-process of its own, so that it does not share a GIL with the dashboards' event loop
+each relevant agency dashboard (SPEC §5), in production mode (PostgreSQL + Redis, gunicorn +
+Daphne), with 200 connected dashboards spread over the 9 agencies. The operator's client runs
+in a process of its own, so that it does not share a GIL with the dashboards' event loop
 (time.perf_counter is the system's monotonic clock: comparable across processes).
 
 Baseline, measured in the same run at the same pace: a bare psycopg INSERT + COMMIT of one
@@ -13,8 +13,9 @@ of a (report, dashboard) pair is the first event of that report arriving there �
 Events that never arrive where expected (missing) and events reaching a dashboard whose agency
 is not on the report (leaks) are counted; both must be 0.
 
-Layouts: one Daphne process; then two (the operator posts to the first, dashboards split
-over both), unless BENCH_NOTIFY_LAYOUTS=1. Knobs: BENCH_NOTIFY_REPORTS (600),
+Layouts (the README's): the operator posts to gunicorn (BENCH_HTTP_WORKERS, 4, the HTTP
+processes); the dashboards are on one Daphne process, then on two (alternating), unless
+BENCH_NOTIFY_LAYOUTS=1. Knobs: BENCH_NOTIFY_REPORTS (600),
 BENCH_NOTIFY_RATE (reports/s, 20), BENCH_NOTIFY_DASHBOARDS (200)."""
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ DRAIN_TIMEOUT = 15.0
 LEAK_GRACE = 1.0
 CLEANUP_LIMIT = 5000
 APP = "dispatch112.asgi:application"
+WSGI_APP = "dispatch112.wsgi:application"
+# The README's layout on 2 cores: gunicorn with this many workers for HTTP (pages, API).
+HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "4"))
 
 
 # --- Setup ----------------------------------------------------------------------------------
@@ -148,28 +152,40 @@ class Server:
     log: Path
 
 
-def start_servers(count: int, logdir: Path) -> list[Server]:
+def start_servers(count: int, logdir: Path, kind: str = "daphne") -> list[Server]:
+    """`count` Daphne processes, or one gunicorn (HTTP) with `count` workers."""
     env = {**os.environ, **{k: os.environ.get(k, v) for k, v in ENVIRONMENT.items()}}
     servers = []
-    for i in range(count):
+    for i in range(1 if kind == "gunicorn" else count):
         port = free_port()
-        log = logdir / f"daphne-{i + 1}.log"
+        log = logdir / f"{kind}-{i + 1}.log"
+        if kind == "gunicorn":
+            command = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:dispatch112.gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(count),
+                WSGI_APP,
+            ]
+        else:
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), APP]
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), APP],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )  # fmt: skip
         servers.append(Server(port, process, log))
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     for server in servers:
         while True:
             if server.process.poll() is not None:
-                raise RuntimeError(f"daphne exited early:\n{server.log.read_text()[-3000:]}")
+                raise RuntimeError(f"{kind} exited early:\n{server.log.read_text()[-3000:]}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"daphne not healthy:\n{server.log.read_text()[-3000:]}")
+                raise RuntimeError(f"{kind} not healthy:\n{server.log.read_text()[-3000:]}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -211,12 +227,24 @@ class Dashboard:
     index: int
     agency: str
     port: int
-    # (receive time, event id, type, report number, report's agencies)
-    received: list[tuple[float, int | None, str, str | None, frozenset[str]]] = field(
-        default_factory=list
-    )
+    # (receive time, raw frame): stamped on arrival, decoded after the run, so that the
+    # measuring client spends as little as possible between two frames.
+    frames: list[tuple[float, bytes]] = field(default_factory=list)
     snapshot_assignments: int = 0
     error: str | None = None
+
+    def received(self) -> list[tuple[float, int | None, str, str | None, frozenset[str]]]:
+        """(receive time, event id, type, report number, report's agencies) per frame."""
+        out = []
+        for now, raw in self.frames:
+            event = json.loads(raw)
+            report = event.get("report") or {}
+            agencies = frozenset(a["agency"] for a in report.get("assignments", []))
+            out.append(
+                (now, event.get("event_id"), event.get("type", "?"), report.get("number"),
+                 agencies)
+            )  # fmt: skip
+        return out
 
 
 def post_reports(port: int, token: str, count: int, rate: float, stop_at: float) -> list[Post]:
@@ -274,39 +302,29 @@ async def run_dashboard(
                 raise RuntimeError(f"first message is {snapshot.get('type')!r}")
             dashboard.snapshot_assignments = len(snapshot["assignments"])
             await connected.put(dashboard.index)
-            stopping = asyncio.ensure_future(stop.wait())
+            frames = dashboard.frames
+
+            async def pump() -> None:
+                while True:
+                    raw = await ws.recv(decode=False)
+                    frames.append((time.perf_counter(), raw))
+
+            pumping = asyncio.ensure_future(pump())
             try:
-                while not stop.is_set():
-                    receiving = asyncio.ensure_future(ws.recv())
-                    done, _ = await asyncio.wait(
-                        {receiving, stopping}, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    if receiving not in done:
-                        receiving.cancel()
-                        break
-                    raw = receiving.result()
-                    now = time.perf_counter()
-                    event = json.loads(raw)
-                    report = event.get("report") or {}
-                    dashboard.received.append(
-                        (
-                            now,
-                            event.get("event_id"),
-                            event.get("type", "?"),
-                            report.get("number"),
-                            frozenset(a["agency"] for a in report.get("assignments", [])),
-                        )
-                    )
+                await stop.wait()
             finally:
-                stopping.cancel()
+                pumping.cancel()
+                if pumping.done() and not pumping.cancelled() and pumping.exception():
+                    raise pumping.exception()
     except Exception as exc:
         dashboard.error = f"{type(exc).__name__}: {exc}"
         await connected.put(dashboard.index)
 
 
 async def run_layout(
-    ports: list[int], operator_token: str, staff: list[tuple[str, str]]
+    http_port: int, ports: list[int], operator_token: str, staff: list[tuple[str, str]]
 ) -> tuple[list[Post], list[Dashboard], float]:
+    """The operator posts to the HTTP server; the dashboards spread over the Daphne `ports`."""
     dashboards = [
         Dashboard(i, agency, ports[i % len(ports)]) for i, (agency, _) in enumerate(staff)
     ]
@@ -327,7 +345,7 @@ async def run_layout(
         stop_at = time.monotonic() + N / RATE + 60
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             posts = await asyncio.get_running_loop().run_in_executor(
-                pool, post_reports, ports[0], operator_token, N, RATE, stop_at
+                pool, post_reports, http_port, operator_token, N, RATE, stop_at
             )
         # Wait until every expected (report, dashboard) pair arrived, bounded in time.
         expected = {
@@ -338,8 +356,15 @@ async def run_layout(
             if d.agency in p.agencies
         }
         deadline = time.monotonic() + DRAIN_TIMEOUT
+        arrived: set[tuple[str | None, int]] = set()
+        decoded = [0] * len(dashboards)
         while time.monotonic() < deadline:
-            arrived = {(r[3], d.index) for d in dashboards for r in d.received}
+            for d in dashboards:
+                new = d.frames[decoded[d.index] :]
+                decoded[d.index] += len(new)
+                arrived.update(
+                    ((json.loads(raw).get("report") or {}).get("number"), d.index) for _, raw in new
+                )
             if expected <= arrived:
                 break
             await asyncio.sleep(0.1)
@@ -377,7 +402,7 @@ def analyse(posts: list[Post], dashboards: list[Dashboard], connect_seconds: flo
         own_created: dict[str, float] = {}
         count: dict[str, int] = defaultdict(int)
         last_id = 0
-        for received, event_id, kind, number, report_agencies in d.received:
+        for received, event_id, kind, number, report_agencies in d.received():
             post = by_number.get(number)
             agencies = post.agencies if post else report_agencies
             if d.agency not in agencies:
@@ -511,13 +536,18 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-notify-") as logdir:
         for processes in LAYOUTS:
+            http = start_servers(HTTP_WORKERS, Path(logdir), kind="gunicorn")
             servers = start_servers(processes, Path(logdir))
             try:
                 posts, dashboards, connect_seconds = asyncio.run(
-                    run_layout([s.port for s in servers], operator_token, staff)
+                    run_layout(http[0].port, [s.port for s in servers], operator_token, staff)
                 )
+            except Exception:
+                for server in http + servers:
+                    print(f"--- {server.log.name} ---\n{server.log.read_text()[-4000:]}")
+                raise
             finally:
-                stop_servers(servers)
+                stop_servers(servers + http)
             results[processes] = analyse(posts, dashboards, connect_seconds)
             closed += close_leftovers()
 
@@ -534,10 +564,8 @@ def main() -> None:
     print(f"{header}{'× median':>10}{'× p99':>9}   (ms; ratios to the baseline)")
     print(row("baseline INSERT+COMMIT → PUBLISH → sub", baseline, None))
     for processes, result in results.items():
-        layout = (
-            f"1 Daphne process (operator + {DASHBOARDS} dashboards)"
-            if processes == 1
-            else f"{processes} Daphne processes (operator → #1, dashboards alternate)"
+        layout = f"operator → gunicorn ({HTTP_WORKERS} workers); {DASHBOARDS} dashboards on " + (
+            "1 Daphne process" if processes == 1 else f"{processes} Daphne processes"
         )
         low, high = result.snapshot_sizes
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -25,6 +26,18 @@ UNAUTHENTICATED = 4401
 RESUME_WINDOW = 200
 # A client further behind than this gets a fresh snapshot instead of a replay.
 RESUME_LIMIT = 2000
+# channels-redis's connection pool (redis-py) refuses a command past its 100 connections
+# instead of waiting for one: a burst of dashboards reconnecting at once (a restarted process)
+# made some connects fail with HTTP 500. Group changes take one of these slots per loop.
+MEMBERSHIP_SLOTS = 32
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _membership_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if (slot := _slots.get(loop)) is None:
+        slot = _slots[loop] = asyncio.Semaphore(MEMBERSHIP_SLOTS)
+    return slot
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -41,15 +54,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         groups = [*groups, *_revocation_groups(self.scope, user)]
         self.subscribed = groups
         register_server_loop(asyncio.get_running_loop())
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        async with _membership_slot():
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         # Subscribed before the snapshot is read: nothing can fall between the two.
         await self.send_json(await database_sync_to_async(snapshot)(user))
 
     async def disconnect(self, code):
-        for group in getattr(self, "subscribed", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        async with _membership_slot():
+            for group in getattr(self, "subscribed", []):
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or content.get("type") != "resume":

@@ -1,5 +1,5 @@
-"""Real servers for tests that need a network between client and application: Daphne
-processes on the test database, HTTP through urllib, websockets through `websockets`."""
+"""Real servers for tests that need a network between client and application: Daphne and
+gunicorn processes on the test database, HTTP through urllib, websockets through `websockets`."""
 
 from __future__ import annotations
 
@@ -33,22 +33,27 @@ REPORT = {
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def command(kind: str, port: int) -> list[str]:
+    """The production layout's servers: Daphne (websockets, or everything) or gunicorn
+    (HTTP: pages and API)."""
+    if kind == "gunicorn":
+        return [
+            *(sys.executable, "-m", "gunicorn", "-c", "python:dispatch112.gunicorn"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "dispatch112.wsgi:application"),
+        ]
+    return [
+        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        "dispatch112.asgi:application",
+    ]
+
+
 class Server:
-    def __init__(self, name: str, port: int, env: dict[str, str]):
+    def __init__(self, name: str, port: int, env: dict[str, str], kind: str = "daphne"):
         self.name, self.port = name, port
         # Closed in stop(): the log outlives this constructor.
         self.log = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "dispatch112.asgi:application",
-            ],
+            command(kind, port),
             cwd=REPO_ROOT,
             env=env,
             stdout=self.log,

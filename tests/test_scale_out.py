@@ -1,6 +1,7 @@
 """Scale-out for real (SPEC §6): two Daphne processes on the same PostgreSQL and Redis share
-live events. A report created through process A's HTTP API reaches a dashboard connected to
-process B, and agency scoping still holds across processes.
+live events, and so does the production layout's HTTP server (gunicorn, WSGI) with them. A
+report created through process A's HTTP API reaches a dashboard connected to process B, and
+agency scoping still holds across processes.
 
 Why this fails if the channel layer is not shared: the dashboard on B is subscribed to its
 groups only in B's channel layer, while the POST is handled, committed and published entirely
@@ -20,6 +21,7 @@ import time
 
 import pytest
 from django.conf import settings
+from websockets.asyncio.client import connect
 
 from .servers import (
     Server,
@@ -42,16 +44,17 @@ EXPECTED_TYPES = ["report.updated", "assignment.created", "assignment.created"]
 
 @pytest.fixture(scope="module")
 def servers(django_db_setup):
-    """Two independent Daphne processes (A, B) on the test database and the same Redis."""
+    """Two independent Daphne processes (A, B) and a gunicorn (HTTP, two workers) on the test
+    database and the same Redis."""
     if settings.CHANNEL_LAYERS["default"]["BACKEND"] != REDIS_LAYER:
         pytest.skip("needs the Redis channel layer shared by processes: run with REDIS_URL set")
     env = server_env()
     started: list[Server] = []
     try:
-        for name in ("A", "B"):
-            started.append(Server(name, free_port(), env))
+        for name, kind in (("A", "daphne"), ("B", "daphne"), ("HTTP", "gunicorn")):
+            started.append(Server(name, free_port(), env, kind))
         wait_healthy(*started, deadline=STARTUP_DEADLINE)
-        yield started[0], started[1]
+        yield tuple(started)
     finally:
         for server in started:
             server.stop()
@@ -139,7 +142,7 @@ def assert_fan_out(events: list[dict], number: str) -> None:
 def test_a_report_posted_to_one_process_reaches_a_dashboard_on_another(
     servers, city, operator, staff_of, capsys
 ):
-    a, b = servers
+    a, b, _ = servers
     operator_key = token(operator)
     dishub_key, dpu_key = token(staff_of("dishub")), token(staff_of("dpu"))
 
@@ -158,7 +161,7 @@ def test_a_report_posted_to_one_process_reaches_a_dashboard_on_another(
 
 
 def test_the_reverse_direction_too(servers, city, operator, staff_of, capsys):
-    a, b = servers
+    a, b, _ = servers
     operator_key, dishub_key = token(operator), token(staff_of("dishub"))
 
     try:
@@ -169,3 +172,64 @@ def test_the_reverse_direction_too(servers, city, operator, staff_of, capsys):
     assert_fan_out(events, body["number"])
     with capsys.disabled():
         print(f"\nscale-out B→A: POST on B to last event on A in {latency_ms:.1f} ms")
+
+
+def test_reports_posted_to_the_http_server_reach_dashboards_on_daphne(
+    servers, city, operator, staff_of, capsys
+):
+    # The recommended layout: gunicorn answers the API, Daphne holds the websockets. The
+    # WSGI worker publishes from its own publisher loop (notifications.publish); several
+    # reports in a row go through the same worker's kept connection.
+    a, b, http = servers
+    operator_key = token(operator)
+    dishub_key, dpu_key = token(staff_of("dishub")), token(staff_of("dpu"))
+
+    latencies = []
+    for watcher in (a, b, a):
+        try:
+            body, events, leaked, latency_ms = asyncio.run(
+                cross_process(http, watcher, operator_key, dishub_key, bystander=(b, dpu_key))
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{http.output()}\n{a.output()}") from None
+        assert_fan_out(events, body["number"])
+        assert leaked == []
+        latencies.append(latency_ms)
+
+    with capsys.disabled():
+        print(
+            "\nscale-out gunicorn→Daphne: POST to last event in "
+            + ", ".join(f"{ms:.1f}" for ms in latencies)
+            + " ms"
+        )
+
+
+def test_a_burst_of_dashboards_connecting_at_once_all_get_their_snapshot(
+    servers, city, staff_of, capsys
+):
+    # After a restart of a Daphne process every dashboard it held reconnects within the same
+    # second. Each connect joins its groups in Redis; redis-py's pool refuses (rather than
+    # queues) a command past its 100 connections, which once made a third of a burst of 200
+    # fail with HTTP 500.
+    a, _, _ = servers
+    keys = [token(staff_of(code)) for code in ("dishub", "polrestabes", "bpbd", "damkar")]
+    burst = 800
+
+    async def one(key: str):
+        async with connect(
+            a.ws, additional_headers={"Authorization": f"Token {key}"}, proxy=None,
+            open_timeout=60,
+        ) as ws:  # fmt: skip
+            return json.loads(await asyncio.wait_for(ws.recv(), timeout=60))["type"]
+
+    async def all_at_once():
+        return await asyncio.gather(
+            *(one(keys[i % len(keys)]) for i in range(burst)), return_exceptions=True
+        )
+
+    start = time.perf_counter()
+    results = asyncio.run(all_at_once())
+    failed = [r for r in results if r != "snapshot"]
+    assert failed == [], f"{len(failed)} of {burst} failed: {failed[0]!r}\n{a.output()[-3000:]}"
+    with capsys.disabled():
+        print(f"\n{burst} dashboards connected at once in {time.perf_counter() - start:.1f} s")
