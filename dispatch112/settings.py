@@ -149,6 +149,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"] if EMBEDDED else []
 
 # --- Redis: channel layer, cache, Celery broker ----------------------------------------------
+# A group forgets a member this many seconds after it joined (channels' group_expiry): how
+# long a crashed process's dashboards stay in the groups, each costing every publish a little.
+# Live consumers re-join every quarter of it (notifications.consumers), so a wall screen that
+# stays connected for days never silently leaves its groups.
+CHANNEL_GROUP_EXPIRY = env.int("CHANNEL_GROUP_EXPIRY", default=2 * 3600)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -162,7 +167,7 @@ if REDIS_URL:
                 # channel; a wall screen that stalls for a second must not lose assignments.
                 "capacity": env.int("CHANNEL_CAPACITY", default=1500),
                 "expiry": env.int("CHANNEL_EXPIRY", default=30),
-                "group_expiry": 86400,
+                "group_expiry": CHANNEL_GROUP_EXPIRY,
             },
         }
     }
@@ -173,7 +178,12 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"group_expiry": CHANNEL_GROUP_EXPIRY},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -19,6 +21,8 @@ from reports.selectors import assignments_visible_to, reports_visible_to, with_d
 from .payloads import for_agency_staff, live_payloads
 from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
 from .revocation import session_group, token_group, user_group
+
+logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
 # Event ids are allocated in insert order, not commit order: on resume, ids this far below
@@ -54,14 +58,31 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         groups = [*groups, *_revocation_groups(self.scope, user)]
         self.subscribed = groups
         register_server_loop(asyncio.get_running_loop())
-        async with _membership_slot():
-            for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
+        await self._join(groups)
+        self.membership = asyncio.ensure_future(self._keep_membership(groups))
         await self.accept()
         # Subscribed before the snapshot is read: nothing can fall between the two.
         await self.send_json(await database_sync_to_async(snapshot)(user))
 
+    async def _join(self, groups: list[str]) -> None:
+        async with _membership_slot():
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _keep_membership(self, groups: list[str]) -> None:
+        """Re-joins the groups every quarter of their expiry: the channel layer drops a
+        member `group_expiry` seconds after it joined, connected or not."""
+        while True:
+            await asyncio.sleep(membership_refresh_seconds())
+            try:
+                await self._join(groups)
+            except Exception:
+                # Redis away: the next round retries; meanwhile the client's resume covers it.
+                logger.exception("Could not renew the groups of %s", self.channel_name)
+
     async def disconnect(self, code):
+        if membership := getattr(self, "membership", None):
+            membership.cancel()
         async with _membership_slot():
             for group in getattr(self, "subscribed", []):
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -85,6 +106,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """Live events from notifications.publish, already scoped by group and encoded."""
         for text in message["texts"]:
             await self.send(text_data=text)
+
+
+def membership_refresh_seconds() -> float:
+    return settings.CHANNEL_GROUP_EXPIRY / 4
 
 
 def _revocation_groups(scope, user) -> list[str]:

@@ -197,7 +197,9 @@ PUBLISH_TIMEOUT = 2.0
 
 
 async def _send_all(deliveries: list[tuple[str, dict]]) -> None:
+    """Every group at once: each group_send is 3–4 Redis round trips, and a report's 3–4
+    groups one after the other took 6 ms. Each group still gets one message per transaction,
+    so the order of events within a group is kept; a consumer belongs to one such group."""
     layer = get_channel_layer()
     async with asyncio.timeout(PUBLISH_TIMEOUT):
-        for group, message in deliveries:
-            await layer.group_send(group, message)
+        await asyncio.gather(*(layer.group_send(group, message) for group, message in deliveries))

@@ -1,6 +1,8 @@
 """/ws/events/ with real websocket clients (Channels' WebsocketCommunicator) on the
 configured channel layer: in-memory by default, Redis in CI's second pass."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -10,6 +12,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from dispatch112.asgi import application
+from notifications import consumers
 from reports import services
 from reports.models import Event
 
@@ -232,3 +235,41 @@ def test_resume_also_resends_a_window_below_the_clients_mark(make_report, staff_
     assert replayed == [i for i in ids if i > seen_last - RESUME_WINDOW]
     assert ids[0] in replayed  # below the mark, sent again; the client drops what it has
     assert replay(staff_of("dpu"), 0) == []  # and still only what the user may see
+
+
+@pytest.mark.parametrize("renewed", [True, False])
+def test_a_dashboard_connected_past_the_group_expiry_still_gets_events(
+    city, operator, staff_of, settings, monkeypatch, renewed
+):
+    # The channel layer drops a group member `group_expiry` seconds after it joined, however
+    # long its socket stays open: a wall screen left on for a day used to go silent. Live
+    # consumers re-join every quarter of the expiry; without that (renewed=False) the same
+    # dashboard hears nothing, which is what shows this test can fail.
+    expiry = 2
+    settings.CHANNEL_GROUP_EXPIRY = expiry
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "group_expiry": expiry}}
+    }
+    if not renewed:
+        monkeypatch.setattr(consumers, "membership_refresh_seconds", lambda: 3600)
+    headers = session_headers(staff_of("dishub"))
+
+    async def scenario():
+        communicator = await connect(headers)
+        assert (await communicator.receive_json_from())["type"] == "snapshot"
+        await asyncio.sleep(expiry + 2.5)  # past the expiry, whole seconds rounded
+        await database_sync_to_async(services.report_create)(
+            operator=operator,
+            caller_phone="081234567890",
+            category="kemacetan",
+            description="Macet",
+            address="Jl. Pemuda",
+        )
+        events = await received_events(communicator, quiet=1.0)
+        await communicator.disconnect()
+        return events
+
+    events = async_to_sync(scenario)()
+    expected = ["report.updated", "assignment.created", "assignment.created"] if renewed else []
+    assert [e["type"] for e in events] == expected
