@@ -1,14 +1,14 @@
 """Intake throughput: concurrent operators' clients posting reports (kemacetan / kecelakaan /
 kebakaran… → 1–3 agencies each) for BENCH_THROUGHPUT_SECONDS (30) against the layout the
-README recommends on this 2-core machine: two Daphne processes (one per core), the clients
-spread over both, PostgreSQL and Redis local.
+README recommends on this 2-core machine: gunicorn (BENCH_THROUGHPUT_WORKERS sync workers,
+4: two per core) for HTTP, PostgreSQL and Redis local.
 
 Baselines in the same run, with the same clients: the same servers' trivial /healthz (one
 database round trip), and bare psycopg INSERTs of the same rows (counter, report, call,
 assignments, events, COMMIT) from as many connections as there are clients.
 
 Knobs: BENCH_THROUGHPUT_SECONDS (30), BENCH_THROUGHPUT_CLIENTS (16),
-BENCH_THROUGHPUT_PROCESSES (Daphne processes, 2)."""
+BENCH_THROUGHPUT_WORKERS (gunicorn workers, 4)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from benchmarks.notify_latency import (  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_THROUGHPUT_SECONDS", "30"))
 CLIENTS = int(os.environ.get("BENCH_THROUGHPUT_CLIENTS", "16"))
-PROCESSES = int(os.environ.get("BENCH_THROUGHPUT_PROCESSES", "2"))
+WORKERS = int(os.environ.get("BENCH_THROUGHPUT_WORKERS", "4"))
 CLIENT_PROCESSES = 2  # the load generator's own processes (threads inside each)
 BASELINE_SECONDS = 10.0
 
@@ -172,7 +172,7 @@ def main() -> None:
     operator_token, _ = setup_users(0)
     close_leftovers()
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as logdir:
-        servers = start_servers(PROCESSES, Path(logdir))
+        servers = start_servers(WORKERS, Path(logdir), kind="gunicorn")
         try:
             ports = [s.port for s in servers]
             load(ports, operator_token, "health", 2)  # warm-up: connections, pools, imports
@@ -186,8 +186,8 @@ def main() -> None:
     # append-only) without reaching any queue, snapshot or statistic of an open period.
 
     print(
-        f"\nIntake throughput: {CLIENTS} concurrent clients for {SECONDS:g} s, {PROCESSES} Daphne "
-        f"processes (the README's layout on 2 cores), PostgreSQL + Redis; {closed} reports "
+        f"\nIntake throughput: {CLIENTS} concurrent clients for {SECONDS:g} s, gunicorn with "
+        f"{WORKERS} workers (the README's layout on 2 cores), PostgreSQL + Redis; {closed} reports "
         "closed afterwards"
     )
     print(f"{'':44}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}{'ratio':>10}")

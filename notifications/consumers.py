@@ -8,7 +8,6 @@ import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
 from reports.privacy import phone_visible_to
 from reports.selectors import assignments_visible_to, reports_visible_to, with_details
 
+from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds
 from .payloads import for_agency_staff, live_payloads
 from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
 from .revocation import session_group, token_group, user_group
@@ -45,6 +45,12 @@ def _membership_slot() -> asyncio.Semaphore:
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
+    """A dashboard. Its live events come through the process's fan-out (fanout.py); its own
+    channel carries only the messages meant for this one socket (revocation)."""
+
+    # Frames held back while a snapshot or a replay is being sent (None: deliver at once).
+    held: list[str] | None = None
+
     async def connect(self):
         user = self.scope.get("user")
         groups = await database_sync_to_async(_groups_for)(user)
@@ -55,14 +61,34 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         # Groups to close it by when its user signs out or is deactivated (revocation.py).
-        groups = [*groups, *_revocation_groups(self.scope, user)]
-        self.subscribed = groups
+        own = _revocation_groups(self.scope, user)
+        self.subscribed = own
         register_server_loop(asyncio.get_running_loop())
-        await self._join(groups)
-        self.membership = asyncio.ensure_future(self._keep_membership(groups))
+        await self._join(own)
+        self.membership = asyncio.ensure_future(self._keep_membership(own))
+        self.held = []
+        self.fanout = fanout_for(self.channel_layer)
+        await self.fanout.join(self, groups)
         await self.accept()
         # Subscribed before the snapshot is read: nothing can fall between the two.
         await self.send_json(await database_sync_to_async(snapshot)(user))
+        await self._release()
+
+    async def deliver(self, texts: list[str]) -> None:
+        """Live events from notifications.publish, already scoped by group and encoded."""
+        if self.held is not None:
+            self.held.extend(texts)
+            return
+        for text in texts:
+            await self.send(text_data=text)
+
+    async def layer_lost(self) -> None:
+        await self.close(code=LAYER_LOST)
+
+    async def _release(self) -> None:
+        held, self.held = self.held or [], None
+        for text in held:
+            await self.send(text_data=text)
 
     async def _join(self, groups: list[str]) -> None:
         async with _membership_slot():
@@ -81,6 +107,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("Could not renew the groups of %s", self.channel_name)
 
     async def disconnect(self, code):
+        if fanout := getattr(self, "fanout", None):
+            fanout.leave(self)
         if membership := getattr(self, "membership", None):
             membership.cancel()
         async with _membership_slot():
@@ -95,21 +123,18 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             await self.send_json({"type": "error", "detail": "last_event_id must be an integer"})
             return
-        for message in await database_sync_to_async(replay)(self.user, after):
-            await self.send_json(message)
+        # Live events wait until the replay is out: the client gets them in order.
+        if self.held is None:
+            self.held = []
+        try:
+            for message in await database_sync_to_async(replay)(self.user, after):
+                await self.send_json(message)
+        finally:
+            await self._release()
 
     async def session_revoked(self, message):
         """The user signed out or was deactivated: the dashboard goes to the login page."""
         await self.close(code=UNAUTHENTICATED)
-
-    async def dispatch_events(self, message):
-        """Live events from notifications.publish, already scoped by group and encoded."""
-        for text in message["texts"]:
-            await self.send(text_data=text)
-
-
-def membership_refresh_seconds() -> float:
-    return settings.CHANNEL_GROUP_EXPIRY / 4
 
 
 def _revocation_groups(scope, user) -> list[str]:

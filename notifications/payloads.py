@@ -37,8 +37,11 @@ _MESSAGE = MessageSerializer()
 def live_payloads(events: list[Event]) -> list[dict]:
     """Payloads for `events` (ordered by id): the report as it is now, the assignment the
     event is about, and for a chat line the message."""
-    report_ids = {e.report_id for e in events}
-    reports = {r.pk: r for r in with_details(_reports(report_ids))}
+    from .publish import report_in_memory
+
+    reports = {e.report_id: r for e in events if (r := report_in_memory(e)) is not None}
+    if missing := {e.report_id for e in events} - reports.keys():
+        reports.update((r.pk, r) for r in with_details(_reports(missing)))
     message_ids = [e.data.get("message") for e in events if e.kind == "message.created"]
     messages = {
         m.pk: m

@@ -40,35 +40,68 @@ def agency_group(code: str) -> str:
 class _Batch:
     """The events of one transaction on one connection, flushed by one on_commit callback."""
 
-    def __init__(self) -> None:
-        self.event_ids: list[int] = []
+    def __init__(self, savepoints: tuple[str, ...]) -> None:
+        self.events: list[Event] = []
+        # The savepoints open when the batch began. An event recorded under another one
+        # may have been rolled back since (its savepoint undone, the batch kept): such a
+        # batch is read back from the database at flush time, where undone events are gone.
+        self.savepoints = savepoints
+        self.same_savepoint = True
+
+    def add(self, event: Event, savepoints: tuple[str, ...]) -> None:
+        self.events.append(event)
+        self.same_savepoint = self.same_savepoint and savepoints == self.savepoints
 
     def flush(self) -> None:
-        publish(self.event_ids)
+        if self.same_savepoint and all(report_in_memory(e) for e in self.events):
+            publish_events(sorted(self.events, key=lambda e: e.pk))
+        else:
+            publish([e.pk for e in self.events])
 
 
 def publish_on_commit(event: Event) -> None:
     """Publishes `event` once the current transaction commits; never if it rolls back."""
     # The real per-thread connection, not the `connection` proxy that all threads share.
     connection = transaction.get_connection()
+    savepoints = tuple(connection.savepoint_ids)
     batch = getattr(connection, _BATCH, None)
     if batch is None or not _registered(connection, batch):
         # A new transaction, or the batch's callback was discarded by a rollback (which also
-        # undid its events): start a new batch. Ids are added before registering, so that
+        # undid its events): start a new batch. Events are added before registering, so that
         # outside a transaction, where on_commit runs at once, the event is already in it.
-        batch = _Batch()
-        batch.event_ids.append(event.pk)
+        batch = _Batch(savepoints)
+        batch.add(event, savepoints)
         setattr(connection, _BATCH, batch)
         transaction.on_commit(batch.flush, robust=True)
     else:
-        # Events undone later by a savepoint rollback are simply not found at flush time.
-        batch.event_ids.append(event.pk)
+        batch.add(event, savepoints)
 
 
 def _registered(connection, batch: _Batch) -> bool:
     # Django keeps pending callbacks as (savepoint ids, callable, robust) tuples and drops
     # them on rollback; a batch is live exactly while its flush is still among them.
     return any(entry[1] == batch.flush for entry in connection.run_on_commit)
+
+
+LOADED_FOR_LIVE = "_loaded_for_live"
+
+
+def mark_loaded_for_live(report) -> None:
+    """Says that `report` holds, in memory, everything its live payload shows (its category,
+    kecamatan, operator, and its assignments with their agencies, as they were committed):
+    its events are published without reading it back (services.report_create)."""
+    setattr(report, LOADED_FOR_LIVE, True)
+
+
+def report_in_memory(event: Event):
+    """The event's report if it is held in memory with everything its payload shows, else
+    None (never a query)."""
+    field = type(event)._meta.get_field("report")
+    if field.is_cached(event):
+        report = field.get_cached_value(event)
+        if getattr(report, LOADED_FOR_LIVE, False):
+            return report
+    return None
 
 
 def publish(event_ids: list[int]) -> None:
@@ -78,9 +111,13 @@ def publish(event_ids: list[int]) -> None:
     logged, not raised: the Event rows are committed and clients catch up by resuming."""
     from reports.models import Event
 
+    publish_events(list(Event.objects.filter(pk__in=event_ids).order_by("pk")))
+
+
+def publish_events(events: list[Event]) -> None:
+    """publish() for events already read (or just written), ordered by id."""
     from .payloads import for_agency_staff, live_payloads
 
-    events = list(Event.objects.filter(pk__in=event_ids).order_by("pk"))
     if not events:
         return
     payloads = live_payloads(events)
@@ -98,11 +135,12 @@ def publish(event_ids: list[int]) -> None:
             for code in codes:
                 texts_by_group[agency_group(code)].append(masked)
     deliveries = [
-        (group, {"type": "dispatch.events", "texts": texts})
+        (group, {"type": "dispatch.events", "group": group, "texts": texts})
         for group, texts in texts_by_group.items()
     ]
     if not deliver_safely(deliveries):
-        logger.error("Events %s were not published; clients will get them on resume", event_ids)
+        ids = [e.pk for e in events]
+        logger.error("Events %s were not published; clients will get them on resume", ids)
 
 
 _capture = threading.local()

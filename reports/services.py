@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from agencies.models import Category, Kecamatan
 from agencies.roles import Role, user_agency, user_role
 from agencies.routing import route
-from notifications.publish import publish_on_commit
+from notifications.publish import mark_loaded_for_live, publish_on_commit
 
 from .errors import ActionForbidden, TransitionNotAllowed
 from .models import (
@@ -164,9 +164,6 @@ def report_create(
         outcome=CallOutcome.REPORT,
         report=report,
     )
-    event_record(
-        report, "report.created", actor=operator, data={"agencies": [a.code for a in routed]}
-    )
     now = timezone.now()
     assignments = Assignment.objects.bulk_create(
         [
@@ -174,13 +171,34 @@ def report_create(
             for agency in routed
         ]
     )
+    # The report's live payload is built from these objects, not read back (publish).
+    prefetched(report, "assignments", assignments)
+    mark_loaded_for_live(report)
     events_record(
         [
-            Event(report=report, assignment=a, kind="assignment.created", actor=operator)
-            for a in assignments
+            Event(
+                report=report,
+                kind="report.created",
+                actor=operator,
+                data={"agencies": [a.code for a in routed]},
+            ),
+            *(
+                Event(report=report, assignment=a, kind="assignment.created", actor=operator)
+                for a in assignments
+            ),
         ]
     )
     return report
+
+
+def prefetched(instance, relation: str, objects: list) -> None:
+    """Fills `instance.<relation>.all()` with `objects`, as prefetch_related would."""
+    queryset = getattr(instance, relation).all()
+    queryset._result_cache, queryset._prefetch_done = list(objects), True
+    instance._prefetched_objects_cache = {
+        **getattr(instance, "_prefetched_objects_cache", {}),
+        relation: queryset,
+    }
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from dispatch112.asgi import application
-from notifications import consumers
+from notifications import fanout
 from reports import services
 from reports.models import Event
 
@@ -252,7 +252,7 @@ def test_a_dashboard_connected_past_the_group_expiry_still_gets_events(
         "default": {**layer, "CONFIG": {**layer.get("CONFIG", {}), "group_expiry": expiry}}
     }
     if not renewed:
-        monkeypatch.setattr(consumers, "membership_refresh_seconds", lambda: 3600)
+        monkeypatch.setattr(fanout, "membership_refresh_seconds", lambda: 3600)
     headers = session_headers(staff_of("dishub"))
 
     async def scenario():
@@ -273,3 +273,73 @@ def test_a_dashboard_connected_past_the_group_expiry_still_gets_events(
     events = async_to_sync(scenario)()
     expected = ["report.updated", "assignment.created", "assignment.created"] if renewed else []
     assert [e["type"] for e in events] == expected
+
+
+def test_a_process_joins_each_group_once_for_all_its_dashboards(city, operator, staff_of):
+    """Live events reach a process once per group (notifications.fanout) and are written
+    from there to each of its dashboards: three Dishub screens, one group member."""
+    from channels.layers import get_channel_layer
+
+    headers = [session_headers(staff_of("dishub")) for _ in range(3)]
+
+    async def members(group):
+        layer = get_channel_layer()
+        if hasattr(layer, "groups"):  # in-memory layer
+            return set(layer.groups.get(group, {}))
+        async with layer.connection(layer.consistent_hash(group)) as connection:
+            return {m.decode() for m in await connection.zrange(layer._group_key(group), 0, -1)}
+
+    async def scenario():
+        screens = [await connect(h) for h in headers]
+        for screen in screens:
+            assert (await screen.receive_json_from())["type"] == "snapshot"
+        joined = await members("agency.dishub")
+        await database_sync_to_async(services.report_create)(
+            operator=operator,
+            caller_phone="081234567890",
+            category="kemacetan",
+            description="Macet",
+            address="Jl. Pemuda",
+        )
+        received = [[e["type"] for e in await received_events(s)] for s in screens]
+        for screen in screens:
+            await screen.disconnect()
+        return joined, received
+
+    joined, received = async_to_sync(scenario)()
+    assert len(joined) == 1  # the process's channel, not one per dashboard
+    assert received == [["report.updated", "assignment.created", "assignment.created"]] * 3
+
+
+def test_live_events_wait_until_a_resume_has_been_replayed(city, operator, staff_of):
+    """An event published while a resume is being read from the database comes after the
+    replay, never in the middle of it: the client sees ids in order."""
+    from notifications import consumers
+
+    headers = session_headers(staff_of("damkar"))
+    report = {"operator": operator, "caller_phone": "081234567890", "category": "kebakaran",
+              "description": "Api", "address": "Jl. Pemuda"}  # fmt: skip
+    for _ in range(3):
+        services.report_create(**report)
+    original_replay = consumers.replay
+
+    def replay_while_a_report_comes_in(user, after):
+        replayed = original_replay(user, after)
+        services.report_create(**report)  # committed, published during the replay
+        return replayed
+
+    async def scenario():
+        screen = await connect(headers)
+        assert (await screen.receive_json_from())["type"] == "snapshot"
+        consumers.replay = replay_while_a_report_comes_in
+        try:
+            await screen.send_json_to({"type": "resume", "last_event_id": 0})
+            events = await received_events(screen, quiet=0.5)
+        finally:
+            consumers.replay = original_replay
+        await screen.disconnect()
+        return events
+
+    ids = [e["event_id"] for e in async_to_sync(scenario)()]
+    assert len(ids) == 4 * 2  # 3 replayed reports and the live one, 2 events each
+    assert ids == sorted(ids)

@@ -164,3 +164,39 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
     assert by_report[existing.pk] == ["assignment.acknowledged"]
     assert by_report[created["report"].pk] == ["report.created", "assignment.created"]
     assert len(messages) == len({m["event_id"] for m in messages}) == 3
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"category": "kecelakaan", "latitude": "-6.9830", "longitude": "110.4091", "priority": 1},
+        {"category": "kebakaran", "kecamatan": None, "caller_name": "", "agencies": ["damkar"]},
+    ],
+)
+def test_a_new_report_is_published_from_memory_exactly_as_the_database_holds_it(
+    make_report, fields
+):
+    """report_create's events are published from the objects it has just written, with no
+    query: what they carry must be what reading the events back from the database gives."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.payloads import for_agency_staff, live_payloads
+
+    centre = subscribe(ALL_REPORTS_GROUP)
+    staff = subscribe(agency_group(fields.get("agencies", ["polrestabes"])[0]))
+    with CaptureQueriesContext(connection) as queries:
+        report = make_report(**fields)
+    after_commit = [q["sql"] for q in queries][
+        next(i for i, q in enumerate(queries) if q["sql"] == "COMMIT") + 1 :
+    ]
+    assert after_commit == []  # the payloads were built from memory
+
+    def without_clock(payloads):
+        return [{k: v for k, v in p.items() if k != "server_time"} for p in payloads]
+
+    from_database = live_payloads(list(Event.objects.filter(report=report).order_by("pk")))
+    assert len(from_database) == 1 + report.assignments.count()
+    assert without_clock(received(centre)) == without_clock(from_database)
+    masked = [for_agency_staff(p) for p in from_database]
+    assert without_clock(received(staff)) == without_clock(masked)

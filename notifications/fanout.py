@@ -1,0 +1,166 @@
+"""One channel-layer member per process and group: a live event reaches a process once and is
+written from there to each of the process's dashboards in that group.
+
+With one channel-layer member per dashboard, channels-redis already carries one Redis message
+per process, but each dashboard then wakes its own consumer task, which takes the message from
+its buffer, dispatches it and loops back to wait (new asyncio tasks every time): a few hundred
+microseconds per dashboard and event, 0.8 s for 2,000 dashboards of one agency. Here the
+process's reader hands the message's frames to every local dashboard in one pass.
+
+What stays the same: the messages travel in channels-redis's queues, not Redis pub/sub, so a
+reader that is briefly slow or reconnecting finds them waiting (within the layer's `expiry`
+and `capacity`). If the reader cannot reach the layer at all, every dashboard it serves is
+closed, so that each one reconnects and resumes from its last event id instead of waiting on
+an open socket that no longer receives anything.
+
+A dashboard joins before it reads its snapshot and is held (its frames kept back) until the
+snapshot has been sent; the same hold covers a resume's replay, so events always reach a
+client in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections import defaultdict
+from typing import Protocol
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Close code for dashboards whose process lost the channel layer: clients reconnect and resume.
+LAYER_LOST = 4500
+RETRY_SECONDS = 1.0
+
+
+class Member(Protocol):
+    async def deliver(self, texts: list[str]) -> None: ...
+
+    async def layer_lost(self) -> None: ...
+
+
+class ProcessFanout:
+    """The dashboards of one event loop (a Daphne process), by group, behind one channel."""
+
+    def __init__(self, layer) -> None:
+        self.layer = layer
+        self.channel: str | None = None
+        self.members: dict[str, set[Member]] = defaultdict(set)
+        # group → the group_add that made this process's channel a member; awaited by every
+        # dashboard joining the group, so that none reads its snapshot before the process is
+        # subscribed.
+        self._joined: dict[str, asyncio.Future] = {}
+        self._tasks: list[asyncio.Task] = []
+
+    async def join(self, member: Member, groups: list[str]) -> None:
+        if self.channel is None:
+            # A "specific" channel like every consumer's: channels-redis reads one Redis key
+            # per process for them, and a channel under another prefix would wait for it.
+            channel = await self.layer.new_channel()
+            if self.channel is None:  # no other dashboard made one meanwhile
+                self.channel = channel
+                self._tasks = [
+                    asyncio.ensure_future(self._read(channel)),
+                    asyncio.ensure_future(self._refresh(channel)),
+                ]
+        channel = self.channel
+        for group in groups:
+            self.members[group].add(member)
+            joined = self._joined.get(group)
+            if joined is None or (joined.done() and joined.exception() is not None):
+                joined = self._joined[group] = asyncio.ensure_future(
+                    self.layer.group_add(group, channel)
+                )
+            try:
+                await asyncio.shield(joined)
+            except Exception:
+                self.members[group].discard(member)
+                raise
+
+    def leave(self, member: Member) -> None:
+        for group in [g for g, members in self.members.items() if member in members]:
+            self.members[group].discard(member)
+            if not self.members[group]:
+                del self.members[group]
+        if not self.members:
+            self._stop()
+
+    def _stop(self) -> None:
+        """The last dashboard left: stop reading, and take the channel out of its groups
+        (messages to a channel nobody reads would pile up in the layer's buffer)."""
+        channel, groups = self.channel, list(self._joined)
+        for task in self._tasks:
+            task.cancel()
+        self._tasks, self._joined, self.channel = [], {}, None
+        if channel is not None and groups:
+            task = asyncio.ensure_future(self._discard(channel, groups))
+            _background.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(_background.discard)
+
+    async def _discard(self, channel: str, groups: list[str]) -> None:
+        try:
+            for group in groups:
+                await self.layer.group_discard(group, channel)
+        except Exception:
+            logger.warning("Could not leave %s; the membership expires by itself", groups)
+
+    async def _read(self, channel: str) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Live events: the channel layer is unreachable")
+                await self._lose_everyone()
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            if message.get("type") != "dispatch.events":
+                continue
+            for member in list(self.members.get(message.get("group"), ())):
+                try:
+                    await member.deliver(message["texts"])
+                except Exception:
+                    logger.exception("Could not write to a dashboard")
+
+    async def _lose_everyone(self) -> None:
+        """Closes every dashboard of the process: they reconnect (joining afresh, which adds
+        the channel to its groups again: a restarted Redis has forgotten them) and resume."""
+        self._joined = {}
+        members = {m for group in self.members.values() for m in group}
+        for member in members:
+            try:
+                await member.layer_lost()
+            except Exception:
+                logger.exception("Could not close a dashboard")
+
+    async def _refresh(self, channel: str) -> None:
+        """Re-joins the groups every quarter of their expiry: the channel layer drops a
+        member `group_expiry` seconds after it joined, however active it is."""
+        while True:
+            await asyncio.sleep(membership_refresh_seconds())
+            for group in list(self.members):
+                try:
+                    await self.layer.group_add(group, channel)
+                except Exception:
+                    # The reader notices an outage too and closes the dashboards.
+                    logger.exception("Could not renew group %s", group)
+
+
+def membership_refresh_seconds() -> float:
+    return settings.CHANNEL_GROUP_EXPIRY / 4
+
+
+_background: set[asyncio.Task] = set()
+_fanouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fanout_for(layer) -> ProcessFanout:
+    """The fan-out of this event loop for `layer` (tests make a fresh layer and loop often)."""
+    loop = asyncio.get_running_loop()
+    by_layer = _fanouts.setdefault(loop, {})
+    fanout = by_layer.get(id(layer))
+    if fanout is None or fanout.layer is not layer:
+        fanout = by_layer[id(layer)] = ProcessFanout(layer)
+    return fanout
