@@ -35,7 +35,7 @@ from .models import (
     Report,
     ReportStatus,
 )
-from .numbering import next_report_number
+from .numbering import number_report, provisional_number
 from .phone import normalize_phone
 from .selectors import report_visible_to
 from .validation import (
@@ -143,7 +143,7 @@ def report_create(
     errors.raise_if_any()
 
     report = Report.objects.create(
-        number=next_report_number(received_at),
+        number=provisional_number(),
         caller_name=caller_name,
         caller_phone=phone,
         category=category,
@@ -188,6 +188,7 @@ def report_create(
             ),
         ]
     )
+    number_report(report)  # last: it holds the day's counter until the commit
     return report
 
 
