@@ -191,7 +191,8 @@ def start_servers(count: int, logdir: Path, kind: str = "daphne") -> list[Server
                 WSGI_APP,
             ]
         else:
-            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), APP]
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+            command += ["--websocket_connect_timeout", "30", APP]  # as in docker-compose.yml
         with log.open("wb") as out:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT

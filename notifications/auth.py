@@ -11,7 +11,14 @@ def _user_for_token(key: str):
     from django.contrib.auth.models import AnonymousUser
     from rest_framework.authtoken.models import Token
 
-    token = Token.objects.select_related("user").filter(key=key).first()
+    # With what the role needs (agencies.roles): a burst of dashboards reconnecting after a
+    # restart is served one connect at a time by the process's one database thread.
+    token = (
+        Token.objects.select_related("user", "user__agency_membership__agency")
+        .prefetch_related("user__groups")
+        .filter(key=key)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return AnonymousUser()
     return token.user

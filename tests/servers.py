@@ -43,6 +43,7 @@ def command(kind: str, port: int) -> list[str]:
         ]
     return [
         *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *("--websocket_connect_timeout", "30"),  # as in docker-compose.yml
         "dispatch112.asgi:application",
     ]
 

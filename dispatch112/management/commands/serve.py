@@ -71,7 +71,10 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Serving on http://{host}:{port} (Daphne, DEBUG off)")
         self.stdout.flush()
+        # A burst of reconnecting dashboards waits rather than being dropped after Daphne's
+        # default 5 s handshake limit (docker-compose.yml has the same flag).
         daphne = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
+        daphne += ["--websocket_connect_timeout", "30"]
         if not settings.REDIS_URL:
             # The sweep thread lives in this process: run Daphne here rather than exec it.
             from daphne.cli import CommandLineInterface
