@@ -17,7 +17,7 @@ from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
 from reports.privacy import phone_visible_to
 from reports.selectors import assignments_visible_to, reports_visible_to, with_details
 
-from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds
+from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .payloads import for_agency_staff, live_payloads
 from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
 from .revocation import session_group, token_group, user_group
@@ -50,6 +50,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     # Frames held back while a snapshot or a replay is being sent (None: deliver at once).
     held: list[str] | None = None
+    left = False  # the consumer has ended: its loops stop
 
     async def connect(self):
         user = self.scope.get("user")
@@ -65,10 +66,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.subscribed = own
         register_server_loop(asyncio.get_running_loop())
         await self._join(own)
-        self.membership = asyncio.ensure_future(self._keep_membership(own))
         self.held = []
         self.fanout = fanout_for(self.channel_layer)
         await self.fanout.join(self, groups)
+        self.membership = asyncio.ensure_future(self._keep_membership(own))
         await self.accept()
         # Subscribed before the snapshot is read: nothing can fall between the two.
         await self.send_json(await database_sync_to_async(snapshot)(user))
@@ -86,9 +87,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=LAYER_LOST)
 
     async def _release(self) -> None:
-        held, self.held = self.held or [], None
-        for text in held:
-            await self.send(text_data=text)
+        # Frames that come in while the held ones are being written join the end of the line.
+        while self.held:
+            await self.send(text_data=self.held.pop(0))
+        self.held = None
 
     async def _join(self, groups: list[str]) -> None:
         async with _membership_slot():
@@ -98,19 +100,34 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def _keep_membership(self, groups: list[str]) -> None:
         """Re-joins the groups every quarter of their expiry: the channel layer drops a
         member `group_expiry` seconds after it joined, connected or not."""
-        while True:
+        while not self.left:  # not `while True`: see fanout.ProcessFanout._read
             await asyncio.sleep(membership_refresh_seconds())
             try:
                 await self._join(groups)
             except Exception:
+                if stopping():
+                    raise asyncio.CancelledError from None
                 # Redis away: the next round retries; meanwhile the client's resume covers it.
                 logger.exception("Could not renew the groups of %s", self.channel_name)
 
-    async def disconnect(self, code):
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (disconnect, an error in connect or the snapshot, or
+            # Daphne cancelling a handshake that took too long), the process's fan-out must
+            # stop writing to it and holding frames for it.
+            self._leave()
+
+    def _leave(self) -> None:
+        self.left = True
         if fanout := getattr(self, "fanout", None):
             fanout.leave(self)
         if membership := getattr(self, "membership", None):
             membership.cancel()
+
+    async def disconnect(self, code):
+        self._leave()
         async with _membership_slot():
             for group in getattr(self, "subscribed", []):
                 await self.channel_layer.group_discard(group, self.channel_name)

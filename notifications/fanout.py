@@ -51,6 +51,8 @@ class ProcessFanout:
         # dashboard joining the group, so that none reads its snapshot before the process is
         # subscribed.
         self._joined: dict[str, asyncio.Future] = {}
+        # Every group the channel was added to, to leave them all when the fan-out stops.
+        self._subscribed: set[str] = set()
         self._tasks: list[asyncio.Task] = []
 
     async def join(self, member: Member, groups: list[str]) -> None:
@@ -72,46 +74,67 @@ class ProcessFanout:
                 joined = self._joined[group] = asyncio.ensure_future(
                     self.layer.group_add(group, channel)
                 )
+                self._subscribed.add(group)
             try:
                 await asyncio.shield(joined)
-            except Exception:
-                self.members[group].discard(member)
+            except BaseException:
+                # Cancelled too (Daphne gave up on the handshake): the caller's leave()
+                # runs as well, and running both is harmless.
+                self._forget(member, group)
                 raise
 
     def leave(self, member: Member) -> None:
+        """Idempotent: a consumer calls it however it ends."""
         for group in [g for g, members in self.members.items() if member in members]:
-            self.members[group].discard(member)
-            if not self.members[group]:
-                del self.members[group]
-        if not self.members:
+            self._forget(member, group)
+        if not self.members and self.channel is not None:
             self._stop()
 
+    def _forget(self, member: Member, group: str) -> None:
+        members = self.members.get(group)
+        if members is None:
+            return
+        members.discard(member)
+        if not members:
+            del self.members[group]
+            # The next dashboard of this group joins it again: the membership left behind
+            # is no longer renewed (_refresh) and may have expired by then.
+            self._joined.pop(group, None)
+
     def _stop(self) -> None:
-        """The last dashboard left: stop reading, and take the channel out of its groups
-        (messages to a channel nobody reads would pile up in the layer's buffer)."""
-        channel, groups = self.channel, list(self._joined)
+        """The last dashboard left: stop reading, and take the channel out of every group it
+        was added to (messages to a channel nobody reads would pile up in the layer's
+        buffer, up to its capacity)."""
+        channel, groups = self.channel, sorted(self._subscribed)
         for task in self._tasks:
             task.cancel()
-        self._tasks, self._joined, self.channel = [], {}, None
+        self._tasks, self._joined, self._subscribed, self.channel = [], {}, set(), None
         if channel is not None and groups:
             task = asyncio.ensure_future(self._discard(channel, groups))
             _background.add(task)  # held until done: the loop keeps only weak references
             task.add_done_callback(_background.discard)
 
     async def _discard(self, channel: str, groups: list[str]) -> None:
-        try:
-            for group in groups:
+        for group in groups:
+            try:
                 await self.layer.group_discard(group, channel)
-        except Exception:
-            logger.warning("Could not leave %s; the membership expires by itself", groups)
+            except Exception:
+                if stopping():
+                    raise asyncio.CancelledError from None
+                logger.warning("Could not leave %s; the membership expires by itself", group)
 
     async def _read(self, channel: str) -> None:
-        while True:
+        # Until _stop() gives the fan-out up, not `while True`: a cancellation can also be
+        # lost on its way through the layer (as a timeout, say), and a loop that retried for
+        # ever would hang its event loop's shutdown.
+        while self.channel == channel:
             try:
                 message = await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
             except Exception:
+                if stopping():
+                    raise asyncio.CancelledError from None
+                if self.channel != channel:
+                    return
                 logger.exception("Live events: the channel layer is unreachable")
                 await self._lose_everyone()
                 await asyncio.sleep(RETRY_SECONDS)
@@ -138,14 +161,27 @@ class ProcessFanout:
     async def _refresh(self, channel: str) -> None:
         """Re-joins the groups every quarter of their expiry: the channel layer drops a
         member `group_expiry` seconds after it joined, however active it is."""
-        while True:
+        while self.channel == channel:
             await asyncio.sleep(membership_refresh_seconds())
             for group in list(self.members):
                 try:
                     await self.layer.group_add(group, channel)
                 except Exception:
+                    if stopping():
+                        raise asyncio.CancelledError from None
                     # The reader notices an outage too and closes the dashboards.
                     logger.exception("Could not renew group %s", group)
+
+
+def stopping() -> bool:
+    """Whether the running task has been asked to stop (then raise CancelledError).
+
+    A loop that logs and retries on errors must check this: a cancellation can reach it as
+    another exception (channels-redis's receive raises AssertionError when several receivers
+    are cancelled at once), and a loop that took it for an outage would retry for ever,
+    hanging its event loop's shutdown."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def membership_refresh_seconds() -> float:

@@ -53,8 +53,12 @@ class _Batch:
         self.same_savepoint = self.same_savepoint and savepoints == self.savepoints
 
     def flush(self) -> None:
-        if self.same_savepoint and all(report_in_memory(e) for e in self.events):
+        reports = [report_in_memory(e) for e in self.events]
+        if self.same_savepoint and all(reports):
             publish_events(sorted(self.events, key=lambda e: e.pk))
+            # Only for this transaction: the same object in a later one may be out of date.
+            for report in reports:
+                setattr(report, LOADED_FOR_LIVE, False)
         else:
             publish([e.pk for e in self.events])
 

@@ -2,6 +2,7 @@
 configured channel layer: in-memory by default, Redis in CI's second pass."""
 
 import asyncio
+import contextlib
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -343,3 +344,68 @@ def test_live_events_wait_until_a_resume_has_been_replayed(city, operator, staff
     ids = [e["event_id"] for e in async_to_sync(scenario)()]
     assert len(ids) == 4 * 2  # 3 replayed reports and the live one, 2 events each
     assert ids == sorted(ids)
+
+
+def _process_fanout():
+    from channels.layers import get_channel_layer
+
+    return fanout.fanout_for(get_channel_layer())
+
+
+def test_a_group_that_empties_and_fills_again_is_joined_again(city, operator, staff_of):
+    """The process stops renewing a group with no dashboards; when one comes back after the
+    membership expired, it must be added again, not trusted to still be there."""
+    dpu, dishub = session_headers(staff_of("dpu")), session_headers(staff_of("dishub"))
+
+    async def scenario():
+        keeper = await connect(dpu)  # keeps the process's fan-out running throughout
+        assert (await keeper.receive_json_from())["type"] == "snapshot"
+        first = await connect(dishub)
+        assert (await first.receive_json_from())["type"] == "snapshot"
+        await first.disconnect()
+        # The unrenewed membership expires (the layer drops it), as it would after 2 h.
+        process = _process_fanout()
+        await process.layer.group_discard("agency.dishub", process.channel)
+        again = await connect(dishub)
+        assert (await again.receive_json_from())["type"] == "snapshot"
+        await database_sync_to_async(services.report_create)(
+            operator=operator, caller_phone="081234567890", category="kemacetan",
+            description="Macet", address="Jl. Pemuda",
+        )  # fmt: skip
+        events = await received_events(again)
+        for communicator in (keeper, again):
+            await communicator.disconnect()
+        return events
+
+    events = async_to_sync(scenario)()
+    assert [e["type"] for e in events] == ["report.updated", "assignment.created"] * 1 + [
+        "assignment.created"
+    ]
+
+
+def test_a_dashboard_whose_snapshot_fails_leaves_the_fanout(city, staff_of, monkeypatch):
+    """A consumer that ends without a disconnect (here its snapshot query fails) must not
+    stay among the process's dashboards, holding every frame of its group for ever."""
+    from notifications import consumers
+
+    dpu, dishub = session_headers(staff_of("dpu")), session_headers(staff_of("dishub"))
+    original = consumers.snapshot
+
+    def failing_for_dishub(user):
+        if user.agency_membership.agency.code == "dishub":
+            raise RuntimeError("statement timeout")
+        return original(user)
+
+    async def scenario():
+        keeper = await connect(dpu)
+        assert (await keeper.receive_json_from())["type"] == "snapshot"
+        monkeypatch.setattr(consumers, "snapshot", failing_for_dishub)
+        broken = WebsocketCommunicator(application, "/ws/events/", headers=dishub)
+        await broken.connect()
+        with contextlib.suppress(RuntimeError):
+            await broken.wait(timeout=2)
+        groups = set(_process_fanout().members)
+        await keeper.disconnect()
+        return groups
+
+    assert async_to_sync(scenario)() == {"agency.dpu"}

@@ -38,6 +38,10 @@ async def closed_with(communicator: WebsocketCommunicator, timeout=2) -> int | N
         except TimeoutError:
             return None
         if output["type"] == "websocket.close":
+            # Answered as a browser (and Daphne) does, so the consumer ends as it would in
+            # production rather than being cancelled when the test's event loop closes.
+            await communicator.send_input({"type": "websocket.disconnect", "code": output["code"]})
+            await communicator.wait(timeout=timeout)
             return output["code"]
 
 
