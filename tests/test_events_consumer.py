@@ -40,6 +40,17 @@ async def connect(headers):
     return communicator
 
 
+async def traffic_jam_reported_by(operator):
+    """A kemacetan report (Dishub + Polrestabes) through the service, from async code."""
+    return await database_sync_to_async(services.report_create)(
+        operator=operator,
+        caller_phone="081234567890",
+        category="kemacetan",
+        description="Macet",
+        address="Jl. Pemuda",
+    )
+
+
 async def received_events(communicator, quiet=0.3) -> list[dict]:
     events = []
     while not await communicator.receive_nothing(timeout=quiet):
@@ -118,13 +129,7 @@ def test_live_events_reach_only_those_who_may_see_them(city, operator, staff_of)
         }
         for communicator in clients.values():
             assert (await communicator.receive_json_from())["type"] == "snapshot"
-        report = await database_sync_to_async(services.report_create)(
-            operator=operator,
-            caller_phone="081234567890",
-            category="kemacetan",
-            description="Macet",
-            address="Jl. Pemuda",
-        )
+        report = await traffic_jam_reported_by(operator)
         for name in ("dishub", "centre"):
             events = await received_events(clients[name])
             assert [e["type"] for e in events] == [
@@ -260,13 +265,7 @@ def test_a_dashboard_connected_past_the_group_expiry_still_gets_events(
         communicator = await connect(headers)
         assert (await communicator.receive_json_from())["type"] == "snapshot"
         await asyncio.sleep(expiry + 2.5)  # past the expiry, whole seconds rounded
-        await database_sync_to_async(services.report_create)(
-            operator=operator,
-            caller_phone="081234567890",
-            category="kemacetan",
-            description="Macet",
-            address="Jl. Pemuda",
-        )
+        await traffic_jam_reported_by(operator)
         events = await received_events(communicator, quiet=1.0)
         await communicator.disconnect()
         return events
@@ -295,13 +294,7 @@ def test_a_process_joins_each_group_once_for_all_its_dashboards(city, operator, 
         for screen in screens:
             assert (await screen.receive_json_from())["type"] == "snapshot"
         joined = await members("agency.dishub")
-        await database_sync_to_async(services.report_create)(
-            operator=operator,
-            caller_phone="081234567890",
-            category="kemacetan",
-            description="Macet",
-            address="Jl. Pemuda",
-        )
+        await traffic_jam_reported_by(operator)
         received = [[e["type"] for e in await received_events(s)] for s in screens]
         for screen in screens:
             await screen.disconnect()
@@ -368,18 +361,17 @@ def test_a_group_that_empties_and_fills_again_is_joined_again(city, operator, st
         await process.layer.group_discard("agency.dishub", process.channel)
         again = await connect(dishub)
         assert (await again.receive_json_from())["type"] == "snapshot"
-        await database_sync_to_async(services.report_create)(
-            operator=operator, caller_phone="081234567890", category="kemacetan",
-            description="Macet", address="Jl. Pemuda",
-        )  # fmt: skip
+        await traffic_jam_reported_by(operator)
         events = await received_events(again)
         for communicator in (keeper, again):
             await communicator.disconnect()
         return events
 
     events = async_to_sync(scenario)()
-    assert [e["type"] for e in events] == ["report.updated", "assignment.created"] * 1 + [
-        "assignment.created"
+    assert [e["type"] for e in events] == [
+        "report.updated",
+        "assignment.created",
+        "assignment.created",
     ]
 
 
