@@ -4,8 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# seed_demo adds the demo users only in DEBUG (embedded) mode; pass
-# SEED_FLAGS=--force-demo-users to have them on a production-mode demo.
+# `make run` is the demo and development server: DEBUG on (autoreload, debug pages, demo
+# users) unless DATABASE_URL is in the environment or DEBUG=false is given. Without it the
+# settings keep DEBUG off: an installed command centre never shows debug pages.
+DEBUG ?= $(if $(DATABASE_URL),false,true)
+# seed_demo adds the demo users only with DEBUG on; pass SEED_FLAGS=--force-demo-users to
+# have them on a demo with DEBUG off.
 SEED_FLAGS ?=
 PYTEST_ARGS ?=
 
@@ -21,9 +25,9 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo $(SEED_FLAGS)
-	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+	DEBUG=$(DEBUG) $(BIN)/python manage.py migrate --noinput
+	DEBUG=$(DEBUG) $(BIN)/python manage.py seed_demo $(SEED_FLAGS)
+	DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -60,6 +60,9 @@ ENVIRONMENT = {
     "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; TLS is the proxy's in production
     "ENV_FILE": "/nonexistent",
     "LOG_LEVEL": "WARNING",
+    # One operator account posts at machine speed: the per-user API limits would refuse it.
+    "API_RATE_LIMIT_BURST": "none",
+    "API_RATE_LIMIT_SUSTAINED": "none",
     "DJANGO_SETTINGS_MODULE": "dispatch112.settings",
 }
 # Categories with default agencies (SPEC §3), rotated over the reports.

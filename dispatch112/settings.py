@@ -1,13 +1,16 @@
 """Dispatch 112 settings: one module, read from the environment.
 
 With no environment at all this is the *embedded default*: SQLite file, in-memory channel
-layer, Celery tasks run in-process, DEBUG on. Setting ``DATABASE_URL`` switches to PostgreSQL
-(psycopg 3) and turns DEBUG off by default; ``REDIS_URL`` switches the channel layer, the cache
-and the Celery broker to Redis. Every knob is listed in README.md.
+layer, Celery tasks run in-process, and a secret key generated into ``var/`` on first run. It
+is a real install (a small city's whole command centre), so DEBUG is off unless ``DEBUG=true``
+is set, as the development targets of the Makefile do. Setting ``DATABASE_URL`` switches to
+PostgreSQL (psycopg 3) and requires ``SECRET_KEY``; ``REDIS_URL`` switches the channel layer,
+the cache and the Celery broker to Redis. Every knob is listed in README.md.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -26,17 +29,22 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Embedded mode: a demo or a small single-machine install, nothing to start but the server.
 EMBEDDED = not DATABASE_URL
 
-DEBUG = env.bool("DEBUG", default=EMBEDDED)
+# Debug pages show settings and every URL pattern to whoever sends an odd request: only when
+# asked for.
+DEBUG = env.bool("DEBUG", default=False)
+# Where the embedded mode keeps its state: the SQLite database and its own secret key.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dispatch112-development-only")
-else:
-    SECRET_KEY = env.str("SECRET_KEY", default="")
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and EMBEDDED:
+    from dispatch112.secret import embedded_secret_key
+
+    SECRET_KEY = embedded_secret_key(VAR_DIR / "secret_key")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set with DATABASE_URL.")
 
 ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if EMBEDDED or DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -54,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "axes",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "dispatch112",
@@ -64,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -124,9 +135,7 @@ if DATABASE_URL:
         }
     )
 else:
-    SQLITE_PATH = Path(
-        env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "dispatch112.sqlite3"))
-    )
+    SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(VAR_DIR / "dispatch112.sqlite3")))
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
@@ -175,7 +184,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-        }
+        },
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "throttle",
+        },
     }
 else:
     CHANNEL_LAYERS = {
@@ -184,7 +198,13 @@ else:
             "CONFIG": {"group_expiry": CHANNEL_GROUP_EXPIRY},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
+    }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -267,6 +287,33 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: scripts, styles and everything else
+# from this site only (the pages pass their data with json_script, no inline code), map tiles
+# from DISPATCH_MAP_TILES' host, websockets back to this host, no framing, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # tile hosts added below
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page may use the camera, microphone,
+# payment or the handset's position; the field app (SPEC §7) re-enables geolocation for itself.
+PERMISSIONS_POLICY = {
+    "geolocation": [],
+    "camera": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "display-capture": [],
+}
 # TLS ends at the reverse proxy (docker-compose.yml); it tells us the original scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Plain HTTP is redirected to HTTPS in production; the proxy's health check is not.
@@ -297,8 +344,26 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dispatch112.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "dispatch112.throttles.BurstThrottle",
+        "dispatch112.throttles.SustainedThrottle",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+}
+
+
+# Requests per user (per address when signed out) before 429 + Retry-After: far above what a
+# person at a console or a dashboard sends, far below what guessing a value would need. An
+# integration that needs more gets its own limits here; "none" (or empty) lifts a limit.
+def _rate_limit(variable: str, default: str) -> str | None:
+    value = env.str(variable, default=default).strip()
+    return None if value.lower() in ("", "none") else value
+
+
+API_RATE_LIMITS = {
+    "burst": _rate_limit("API_RATE_LIMIT_BURST", "20/s"),
+    "sustained": _rate_limit("API_RATE_LIMIT_SUSTAINED", "600/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dispatch 112 API",
@@ -334,6 +399,10 @@ DISPATCH_PRANK_WINDOW_DAYS = env.int("DISPATCH_PRANK_WINDOW_DAYS", default=30)
 DISPATCH_MAP_TILES = env.str(
     "DISPATCH_MAP_TILES", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
+# The tile server's origin ({s} subdomains as a wildcard), for the CSP's img-src.
+_tiles = urlsplit(DISPATCH_MAP_TILES.replace("{s}", "*"))
+if _tiles.scheme in ("http", "https") and _tiles.netloc:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
 DISPATCH_MAP_CENTER = env.list("DISPATCH_MAP_CENTER", cast=float, default=[-6.9932, 110.4203])
 # How late a call may be logged after it was received (e.g. after a network outage).
 DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(

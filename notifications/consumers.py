@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import weakref
 
@@ -15,16 +17,25 @@ from agencies.roles import Role, user_agency, user_role
 from reports.api.serializers import AssignmentSerializer, ReportSerializer
 from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
 from reports.privacy import phone_visible_to
-from reports.selectors import assignments_visible_to, reports_visible_to, with_details
+from reports.selectors import (
+    assignments_visible_to,
+    events_visible_to,
+    reports_visible_to,
+    with_details,
+)
 
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
-from .payloads import for_agency_staff, live_payloads
+from .layer import stoppable_receive
+from .payloads import agencies_left, for_agency_staff, live_payloads
 from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
 from .revocation import session_group, token_group, user_group
 
 logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
+UNSUPPORTED_DATA = 1003  # a binary frame: the protocol is JSON text
+# A client's frames are a few dozen characters (`resume`); anything this long is not parsed.
+MAX_FRAME_CHARS = 64 * 1024
 # Event ids are allocated in insert order, not commit order: on resume, ids this far below
 # the client's mark are sent again (clients drop ids they already have).
 RESUME_WINDOW = 200
@@ -74,6 +85,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         # Subscribed before the snapshot is read: nothing can fall between the two.
         await self.send_json(await database_sync_to_async(snapshot)(user))
         await self._release()
+
+    # channels' AsyncConsumer sets `channel_receive` to the layer's receive for its own
+    # channel; it is read through notifications.layer, whose reads can always be stopped
+    # (a disconnected consumer would otherwise wait on it for ever).
+    @property
+    def channel_receive(self):
+        return functools.partial(stoppable_receive, self.channel_layer, self.channel_name)
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        pass  # the partial above reads the same channel
 
     async def deliver(self, texts: list[str]) -> None:
         """Live events from notifications.publish, already scoped by group and encoded."""
@@ -131,6 +153,27 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         async with _membership_slot():
             for group in getattr(self, "subscribed", []):
                 await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A client's frame. Bad ones get an error frame (or, binary, a 1003 close) and are
+        otherwise ignored: never an exception, a traceback or a 1011."""
+        if not hasattr(self, "user"):
+            return  # refused at connect: the close is on its way
+        if text_data is None:
+            await self.close(code=UNSUPPORTED_DATA)
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json({"type": "error", "detail": "frame too large"})
+            return
+        try:
+            content = json.loads(text_data)
+        except RecursionError:  # as the HTTP API's parser (dispatch112.api.JSONParser)
+            await self.send_json({"type": "error", "detail": "JSON nested too deeply"})
+            return
+        except ValueError:
+            await self.send_json({"type": "error", "detail": "frame is not JSON"})
+            return
+        await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or content.get("type") != "resume":
@@ -200,17 +243,17 @@ def snapshot(user) -> dict:
 
 
 def replay(user, after: int) -> list[dict]:
-    """Every event after `after` (and a window below it) on reports the user may see, in
+    """Every event after `after` (and a window below it) that the user may receive, in
     order; a fresh snapshot if the client is too far behind."""
     events = list(
-        Event.objects.filter(
-            pk__gt=max(after - RESUME_WINDOW, 0),
-            report__in=reports_visible_to(user).values("pk"),
-        ).order_by("pk")[: RESUME_LIMIT + 1]
+        events_visible_to(user)
+        .filter(pk__gt=max(after - RESUME_WINDOW, 0))
+        .order_by("pk")[: RESUME_LIMIT + 1]
     )
     if len(events) > RESUME_LIMIT:
         return [snapshot(user)]
     payloads = live_payloads(events)
     if phone_visible_to(user):
         return payloads
-    return [for_agency_staff(payload) for payload in payloads]
+    code = user_agency(user).code
+    return [for_agency_staff(p, left=code in agencies_left(p)) for p in payloads]

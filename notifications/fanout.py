@@ -27,6 +27,8 @@ from typing import Protocol
 
 from django.conf import settings
 
+from .layer import stoppable_receive
+
 logger = logging.getLogger(__name__)
 
 # Close code for dashboards whose process lost the channel layer: clients reconnect and resume.
@@ -129,7 +131,7 @@ class ProcessFanout:
         # ever would hang its event loop's shutdown.
         while self.channel == channel:
             try:
-                message = await self.layer.receive(channel)
+                message = await stoppable_receive(self.layer, channel)
             except Exception:
                 if stopping():
                     raise asyncio.CancelledError from None

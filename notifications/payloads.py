@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from reports.api.serializers import AssignmentSerializer, MessageSerializer, ReportSerializer
-from reports.models import Event, Message
-from reports.privacy import masked
-from reports.selectors import with_details
+from reports.models import LEFT_ASSIGNMENT_STATUSES, Event, Message
+from reports.privacy import masked, withheld
+from reports.selectors import LEAVING_EVENT_KINDS, with_details
 
 # Event kinds in the log → the event types clients see.
 LIVE_TYPES = {
@@ -73,14 +73,34 @@ def live_payloads(events: list[Event]) -> list[dict]:
     return payloads
 
 
-def for_agency_staff(payload: dict) -> dict:
-    """The payload as agency staff receive it: the caller's number masked."""
-    if payload.get("type") == "snapshot":
+def for_agency_staff(payload: dict, *, left: bool = False) -> dict:
+    """The payload as agency staff receive it: the caller's number masked, or the caller
+    withheld for an agency that `left` the report."""
+    if payload.get("type") == "snapshot":  # only reports the user takes part in
         return {
             **payload,
             "assignments": [{**a, "report": masked(a["report"])} for a in payload["assignments"]],
         }
-    return {**payload, "report": masked(payload["report"])}
+    return {**payload, "report": (withheld if left else masked)(payload["report"])}
+
+
+def agencies_left(payload: dict) -> set[str]:
+    """The agencies that left the payload's report (reports.selectors.has_left, on the
+    serialised report)."""
+    assignments = payload["report"]["assignments"]
+    return {a["agency"] for a in assignments if a["status"] in LEFT_ASSIGNMENT_STATUSES}
+
+
+def agency_recipients(payload: dict) -> tuple[list[str], list[str]]:
+    """Which agencies' staff receive the payload: (the agencies on the report, which get it
+    masked; the agency this event says left, which gets it withheld). An agency that left
+    earlier receives nothing more (reports.selectors.events_visible_to)."""
+    left = agencies_left(payload)
+    engaged = [a["agency"] for a in payload["report"]["assignments"] if a["agency"] not in left]
+    assignment = payload.get("assignment")
+    if payload["kind"] in LEAVING_EVENT_KINDS and assignment and assignment["agency"] in left:
+        return engaged, [assignment["agency"]]
+    return engaged, []
 
 
 def _reports(report_ids):

@@ -120,7 +120,7 @@ def publish(event_ids: list[int]) -> None:
 
 def publish_events(events: list[Event]) -> None:
     """publish() for events already read (or just written), ordered by id."""
-    from .payloads import for_agency_staff, live_payloads
+    from .payloads import agency_recipients, for_agency_staff, live_payloads
 
     if not events:
         return
@@ -133,11 +133,14 @@ def publish_events(events: list[Event]) -> None:
     for payload in payloads:
         texts_by_group[ALL_REPORTS_GROUP].append(encode(payload))
         # The agencies on the report, as the payload shows it (no query of its own).
-        if codes := [a["agency"] for a in payload["report"]["assignments"]]:
+        engaged, leaving = agency_recipients(payload)
+        if engaged:
             # Agency staff get the caller's number masked (reports.privacy).
             masked = encode(for_agency_staff(payload))
-            for code in codes:
+            for code in engaged:
                 texts_by_group[agency_group(code)].append(masked)
+        for code in leaving:
+            texts_by_group[agency_group(code)].append(encode(for_agency_staff(payload, left=True)))
     deliveries = [
         (group, {"type": "dispatch.events", "group": group, "texts": texts})
         for group, texts in texts_by_group.items()

@@ -279,6 +279,8 @@ OPEN_ASSIGNMENT_STATUSES = (
     AssignmentStatus.DISPATCHED,
     AssignmentStatus.ON_SCENE,
 )
+# An agency whose assignment ended like this has left the report (reports.selectors).
+LEFT_ASSIGNMENT_STATUSES = (AssignmentStatus.REJECTED, AssignmentStatus.CANCELLED)
 
 
 class Assignment(models.Model):

@@ -1,5 +1,10 @@
-"""Reads. `reports_visible_to` is the one rule for who may see which report; the API, the
-pages and the live events all go through it."""
+"""Reads. `reports_visible_to` is the one rule for who may see which report, and
+`reports_engaged_by` / `has_left` the one rule for what an agency keeps of a report it left;
+the API, the pages and the live events all go through them.
+
+An agency *leaves* a report when its assignment is rejected or cancelled. It still sees the
+report in its history, but without the caller's personal data (reports.privacy), without the
+chat, and with no live event after the one that says it left."""
 
 from __future__ import annotations
 
@@ -13,7 +18,23 @@ from django.utils import timezone
 
 from agencies.roles import Role, user_agency, user_role
 
-from .models import Assignment, Call, CallOutcome, Report, ReportStatus
+from .models import (
+    LEFT_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Call,
+    CallOutcome,
+    Event,
+    Report,
+    ReportStatus,
+)
+
+# The statuses of an agency still on a report: open, or finished by doing the job.
+ENGAGED_ASSIGNMENT_STATUSES = tuple(
+    s for s in AssignmentStatus.values if s not in LEFT_ASSIGNMENT_STATUSES
+)
+# The events that tell an agency it left: the last live events it receives on that report.
+LEAVING_EVENT_KINDS = ("assignment.rejected", "assignment.cancelled")
 
 
 def reports_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
@@ -31,10 +52,46 @@ def report_visible_to(user: AbstractBaseUser | AnonymousUser, report_id: int) ->
     return reports_visible_to(user).filter(pk=report_id).first()
 
 
+def reports_engaged_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
+    """The reports the user takes part in: every report for the command centre; for agency
+    staff, those on which their agency's assignment was neither rejected nor cancelled."""
+    role = user_role(user)
+    if role in (Role.OPERATOR, Role.SUPERVISOR):
+        return Report.objects.all()
+    if role == Role.AGENCY_STAFF:
+        # One filter() call: both conditions on the same assignment row.
+        return Report.objects.filter(
+            assignments__agency=user_agency(user),
+            assignments__status__in=ENGAGED_ASSIGNMENT_STATUSES,
+        )
+    return Report.objects.none()
+
+
+def has_left(report: Report, agency_id: int | None) -> bool:
+    """Whether the agency left `report` (the query-free form of reports_engaged_by, on a
+    report whose assignments are loaded, as with_details loads them)."""
+    return agency_id is not None and any(
+        a.agency_id == agency_id and a.status in LEFT_ASSIGNMENT_STATUSES
+        for a in report.assignments.all()
+    )
+
+
+def events_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Event]:
+    """The live events the user may receive (on resume): every event of the reports they
+    take part in, and for a report their agency left, only the event that says so."""
+    events = Event.objects.filter(report__in=reports_engaged_by(user).values("pk"))
+    if user_role(user) != Role.AGENCY_STAFF:
+        return events
+    leaving = Event.objects.filter(
+        assignment__agency=user_agency(user), kind__in=LEAVING_EVENT_KINDS
+    )
+    return events | leaving
+
+
 def assignments_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Assignment]:
-    """Every assignment on a report the user may see (agencies on one incident see each
-    other's progress)."""
-    return Assignment.objects.filter(report__in=reports_visible_to(user).values("pk"))
+    """Every assignment on a report the user takes part in (agencies on one incident see
+    each other's progress; an agency that left no longer follows it)."""
+    return Assignment.objects.filter(report__in=reports_engaged_by(user).values("pk"))
 
 
 def open_reports_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:

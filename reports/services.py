@@ -37,7 +37,7 @@ from .models import (
 )
 from .numbering import number_report, provisional_number
 from .phone import normalize_phone
-from .selectors import report_visible_to
+from .selectors import reports_engaged_by
 from .validation import (
     Errors,
     clean_choice,
@@ -333,8 +333,8 @@ def report_close(
 def message_post(*, author: User, report: Report | int, body: str) -> Message:
     """Adds a chat line to a report, from the command centre or one of its agencies."""
     report_id = report.pk if isinstance(report, Report) else report
-    report = report_visible_to(author, report_id)
-    if report is None or user_role(author) == Role.NONE:
+    report = reports_engaged_by(author).filter(pk=report_id).first()
+    if report is None:
         raise ActionForbidden(_("You cannot write on this report."))
     errors = Errors()
     body = clean_text(errors, "body", body, max_length=2000, required=True)

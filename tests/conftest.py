@@ -48,6 +48,31 @@ def fresh_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with no API requests counted against its users (dispatch112.throttles):
+    user ids repeat from one test's database to the next."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from dispatch112.throttles import CACHE_ALIAS
+
+    cache = caches[CACHE_ALIAS]
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+    else:  # Redis, shared with the channel layer: only the throttles' own keys
+        client = cache._cache.get_client(write=True)
+        if keys := list(client.scan_iter(match=f"{cache.key_prefix}:*")):
+            client.delete(*keys)
+
+
+@pytest.fixture
+def no_rate_limits(settings):
+    """For tests that send requests at machine speed on purpose (fuzzing, every field ×
+    every bad value): the per-user limits would answer most of them with 429."""
+    settings.API_RATE_LIMITS = dict.fromkeys(settings.API_RATE_LIMITS)
+
+
+@pytest.fixture(autouse=True)
 def plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
 

@@ -9,12 +9,14 @@ Roles (columns, in this order):
   oper      operator                    super  supervisor
   assigned  staff of an agency on the report (Dishub)
   other     staff of an agency not on it (Damkar)
+  left      staff of an agency that was on it and rejected (Polrestabes, issue 20 §2)
 
 The report under test is a traffic jam (kemacetan → Dishub + Polrestabes) logged by an
-operator; `{assignment}` is Dishub's assignment on it, walked to the state each action needs.
-API cells are HTTP statuses; page cells are statuses (302 = to the login page); live-event
-cells say what the role's websocket receives: `full` (with the caller's number), `masked`
-(number masked), `-` (nothing), `4401` (refused at connect).
+operator; `{assignment}` is Dishub's assignment on it, walked to the state each action needs;
+Polrestabes has rejected its own. API cells are HTTP statuses; page cells are statuses (302 =
+to the login page); live-event cells say what the role's websocket receives: `full` (with the
+caller's number), `masked` (number masked), `withheld` (no caller at all: an agency that left
+the report), `-` (nothing), `4401` (refused at connect); `a+b` for both kinds.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -34,8 +35,9 @@ from reports import services
 from reports.models import Event
 
 from .factories import OperatorFactory, UserFactory
+from .test_events_consumer import run as run_until_settled
 
-ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other"]
+ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other", "left"]
 PHONE = "+6281234567890"
 
 
@@ -47,7 +49,7 @@ def cells(row: str) -> dict[str, str]:
 
 # --- API -------------------------------------------------------------------------------------------
 # (method, url name, path, body, state of {assignment} first) → "anon inactive norole oper super
-# assigned other"
+# assigned other left"
 A = "/api/v1/assignments/{assignment}"
 R = "/api/v1/reports/{report}"
 NEW_REPORT = {"caller_phone": "081299990000", "category": "banjir", "description": "Banjir",
@@ -55,84 +57,91 @@ NEW_REPORT = {"caller_phone": "081299990000", "category": "banjir", "description
 API = [
     # Configuration: every role reads it. (A method a resource does not have is 405 before any
 # lookup, for every signed-in role: it reveals nothing.)
-    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200"),
-    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200"),
-    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200"),
-    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200"),
-    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200"),
-    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200"),
-    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405"),
-    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405"),
+    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200 200"),
+    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200 200"),
+    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200 200"),
+    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200 200"),
+    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200 200"),
+    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200 200"),
+    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405 405"),
+    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405 405"),
     # Reports: created by operators; staff see their agencies' only (others 404).
-    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200"),
-    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403"),
-    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404"),
-    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405"),
-    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405"),
-    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404"),
-    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404"),
-    ("POST", "report-messages", R + "/messages/", {"body": "Siap"}, None, "401 401 403 201 201 201 404"),
+    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200 200"),
+    # Searching by number would unmask a masked one by guessing (issue 20 §1).
+    ("GET", "report-list", "/api/v1/reports/?phone=081234567890", None, None,
+                                                                      "401 401 403 200 200 403 403 403"),
+    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403 403"),
+    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404 200"),
+    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405 405"),
+    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405 405"),
+    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404 403"),
+    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404 403"),
+    ("POST", "report-messages", R + "/messages/", {"body": "Siap"}, None, "401 401 403 201 201 201 404 403"),
     ("GET", "report-duplicates", "/api/v1/reports/duplicates/?category=kemacetan", None, None,
-                                                                      "401 401 403 200 200 403 403"),
+                                                                      "401 401 403 200 200 403 403 403"),
     # Calls: the command centre only.
-    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403"),
+    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403 403"),
     ("POST", "call-list", "/api/v1/calls/", {"caller_phone": "0811111111", "outcome": "prank"},
-                                                                None, "401 401 403 201 403 403 403"),
+                                                                None, "401 401 403 201 403 403 403 403"),
     ("GET", "call-history", "/api/v1/calls/history/?phone=081234567890", None, None,
-                                                                      "401 401 403 200 200 403 403"),
+                                                                      "401 401 403 200 200 403 403 403"),
     # Assignments: only the assigned agency acts; the command centre reads all.
-    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200"),
-    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404"),
-    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405"),
+    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200 200"),
+    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404 404"),
+    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405 405"),
     # An operator may record a step an agency reported by radio; a supervisor only watches.
-    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404"),
+    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404 404"),
     ("POST", "assignment-dispatch", A + "/dispatch/", {"eta_minutes": 5, "unit": "U1"},
-                                                       "acknowledged", "401 401 403 200 403 200 404"),
-    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404"),
-    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404"),
-    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404"),
+                                                       "acknowledged", "401 401 403 200 403 200 404 404"),
+    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404 404"),
+    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404 404"),
+    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404 404"),
     # Statistics: the command centre.
-    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403"),
+    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403"),
     # Signing in and out; the schema and its docs are public (no data in them).
-    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200"),
-    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204"),
-    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200"),
+    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200"),
+    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204"),
+    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200 200"),
 ]  # fmt: skip
 
 # --- Pages -----------------------------------------------------------------------------------------
 PAGES = [
-    ("home", "/",                                           "302 302 200 302 302 302 302"),
-    ("console", "/console/",                                "302 302 403 200 403 403 403"),
-    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200"),
-    ("board", "/board/",                                    "302 302 403 200 200 403 403"),
-    ("performance", "/performance/",                        "302 302 403 200 200 403 403"),
-    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403"),
-    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403"),
-    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403"),
-    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403"),
-    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403"),
-    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200"),
-    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200"),
-    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200"),
-    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302"),
-    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302"),
-    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302"),
-    ("admin", "/admin/",                                    "302 302 302 302 302 302 302"),
-    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302"),
+    ("home", "/",                                           "302 302 200 302 302 302 302 302"),
+    ("console", "/console/",                                "302 302 403 200 403 403 403 403"),
+    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200 200"),
+    ("board", "/board/",                                    "302 302 403 200 200 403 403 403"),
+    ("performance", "/performance/",                        "302 302 403 200 200 403 403 403"),
+    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403"),
+    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403"),
+    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403 403"),
+    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403"),
+    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403"),
+    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200"),
+    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200"),
+    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200"),
+    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302 302"),
+    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302 302"),
+    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302 302"),
+    ("admin", "/admin/",                                    "302 302 302 302 302 302 302 302"),
+    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302 302"),
 ]  # fmt: skip
 POST_PAGES = {"logout", "set_language"}  # the others are GET
 
 # --- Live events ---------------------------------------------------------------------------------
 # What each role's /ws/events/ receives when the step happens (SPEC §5).
+# A new kemacetan report is logged, Polrestabes rejects it, Dishub acknowledges and writes in
+# the chat, the first report's Dishub assignment escalates, the operator closes the new report
+# (cancelling Dishub's open assignment: Dishub leaves it too), then each socket resumes.
 EVENTS = [
-    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked -"),
-    ("report.created (report.updated)",                 "4401 4401 4401 full full masked -"),
-    ("assignment.created ×2",                           "4401 4401 4401 full full masked -"),
-    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked -"),
-    ("message.created",                                 "4401 4401 4401 full full masked -"),
-    ("assignment.escalated",                            "4401 4401 4401 full full masked -"),
-    ("report.closed (report.updated)",                  "4401 4401 4401 full full masked -"),
-    ("resume after the last event seen",                "4401 4401 4401 full full masked -"),
+    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked - -"),
+    ("report.created (report.updated)",                 "4401 4401 4401 full full masked - masked"),
+    ("assignment.created ×2",                           "4401 4401 4401 full full masked - masked"),
+    ("assignment.rejected by Polrestabes",              "4401 4401 4401 full full masked - withheld"),
+    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked - -"),
+    ("message.created",                                 "4401 4401 4401 full full masked - -"),
+    ("assignment.escalated",                            "4401 4401 4401 full full masked - -"),
+    ("report.closed: Dishub's assignment cancelled",    "4401 4401 4401 full full withheld - -"),
+    ("resume after the last event seen",                "4401 4401 4401 full full masked+withheld - withheld"),
 ]  # fmt: skip
 
 
@@ -150,13 +159,18 @@ def world(make_report, operator, supervisor, staff_of):
         "super": supervisor,
         "assigned": dishub,
         "other": staff_of("damkar"),
+        "left": polrestabes,
     }
     report = make_report(caller_phone=PHONE)  # by `operator`
+    services.assignment_reject(
+        assignment=report.assignments.get(agency__code="polrestabes"),
+        actor=polrestabes,
+        reason="Bukan wewenang",
+    )
     return {
         "users": users,
         "report": report,
         "assignment": report.assignments.get(agency__code="dishub"),
-        "partner": polrestabes,
     }
 
 
@@ -248,9 +262,18 @@ def observe_live(world, role: str) -> list[str]:
         reports += [a["report"] for m in messages for a in m.get("assignments", [])]
         if not reports:
             return "-"
-        phones = {r["caller_phone"] for r in reports}
-        assert len(phones) == 1, phones
-        return "full" if phones == {PHONE} else "masked"
+        return "+".join(
+            sorted({seen(r) for r in reports}, key=["full", "masked", "withheld"].index)
+        )
+
+    def seen(report) -> str:
+        if report["caller_withheld"]:
+            assert report["caller_phone"] == report["caller_name"] == "", report
+            return "withheld"
+        if report["caller_phone"] == PHONE:
+            return "full"
+        assert report["caller_phone_masked"] and report["caller_phone"] != PHONE, report
+        return "masked"
 
     async def drain(socket) -> list[dict]:
         """Everything the step sent: waits up to 1 s for a first message, then reads until
@@ -282,10 +305,15 @@ def observe_live(world, role: str) -> list[str]:
         got = await drain(socket)
         steps.append(verdict([m for m in got if m["type"] == "report.updated"]))
         steps.append(verdict([m for m in got if m["type"] == "assignment.created"]))
+        rejected = await run(lambda: new.assignments.get(agency__code="polrestabes"))()
+        await run(services.assignment_reject)(
+            assignment=rejected, actor=users["left"], reason="Bukan wewenang"
+        )
+        steps.append(verdict(await drain(socket)))
         assignment = await run(lambda: new.assignments.get(agency__code="dishub"))()
         await run(services.assignment_acknowledge)(assignment=assignment, actor=users["assigned"])
         steps.append(verdict(await drain(socket)))
-        await run(services.message_post)(author=world["partner"], report=new, body="Meluncur")
+        await run(services.message_post)(author=users["assigned"], report=new, body="Meluncur")
         steps.append(verdict(await drain(socket)))
         await run(_escalate_now)(assignments_escalate_unacknowledged)
         steps.append(verdict(await drain(socket)))
@@ -297,7 +325,7 @@ def observe_live(world, role: str) -> list[str]:
         steps.append(verdict(replayed))
         await socket.disconnect()
 
-    async_to_sync(scenario)()
+    run_until_settled(scenario)
     return steps
 
 
@@ -343,12 +371,12 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 406
+    assert size == 480
 
 
 def test_token_and_session_agree(world):
     """The API cells above use sessions; a token for the same user gets the same answers."""
-    for role in ("oper", "assigned", "other"):
+    for role in ("oper", "assigned", "other", "left"):
         token = Token.objects.create(user=world["users"][role])
         by_token = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
         by_session = client_for(world, role)

@@ -9,6 +9,9 @@ import pytest
 from tests.api.conftest import JsonClient
 from tests.api.helpers import counts
 
+# Every field × every bad value, back to back: far past the per-user request limits.
+pytestmark = pytest.mark.usefixtures("no_rate_limits")
+
 VALID_REPORT = {
     "caller_phone": "081234567890",
     "caller_name": "Siti",

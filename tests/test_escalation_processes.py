@@ -109,6 +109,7 @@ def _request(url, body=None, token=None):
 def test_the_embedded_server_escalates_with_no_worker_and_no_broker(tmp_path):
     """`make run` with no environment: one process serves and sweeps."""
     env = base_env(
+        DEBUG="true",  # as `make run` sets it (demo users)
         SQLITE_PATH=str(tmp_path / "embedded.sqlite3"),
         DISPATCH_ACK_TIMEOUT_P1="1",
         DISPATCH_SWEEP_SECONDS="0.5",

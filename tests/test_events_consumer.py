@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from dispatch112.asgi import application
 from notifications import fanout
+from notifications.layer import stop_other_tasks
 from reports import services
 from reports.models import Event
 
@@ -30,7 +31,17 @@ def session_headers(user) -> list[tuple[bytes, bytes]]:
 
 
 def run(scenario):
-    async_to_sync(scenario)()
+    """Runs an async scenario; whatever it leaves running (consumers it did not disconnect)
+    is stopped before its event loop closes, so a cancellation lost in the Redis client
+    cannot hang the loop's shutdown (notifications.layer)."""
+
+    async def bounded():
+        try:
+            return await scenario()
+        finally:
+            await stop_other_tasks()
+
+    return async_to_sync(bounded)()
 
 
 async def connect(headers):

@@ -24,6 +24,7 @@ print(json.dumps({
     "broker": settings.CELERY_BROKER_URL,
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "debug": settings.DEBUG,
+    "secret_key": settings.SECRET_KEY,
     "allowed_hosts": settings.ALLOWED_HOSTS,
     "secure_cookies": settings.SESSION_COOKIE_SECURE,
     "hsts": settings.SECURE_HSTS_SECONDS,
@@ -52,6 +53,9 @@ def bare_environment(**environment) -> dict[str, str]:
             "SECURE_COOKIES",
             "SECURE_SSL_REDIRECT",
             "SECURE_HSTS_SECONDS",
+            "VAR_DIR",
+            "API_RATE_LIMIT_BURST",
+            "API_RATE_LIMIT_SUSTAINED",
             "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests' Playwright fixtures
         }
         and not key.startswith(("DATABASE_", "REDIS_", "SQLITE_", "DISPATCH_"))
@@ -77,16 +81,34 @@ def settings_with(**environment) -> dict:
     return json.loads(result.stdout)
 
 
-def test_no_environment_is_the_embedded_default():
-    s = settings_with()
+def test_no_environment_is_the_embedded_default(tmp_path):
+    s = settings_with(VAR_DIR=str(tmp_path))
     assert s["engine"] == "django.db.backends.sqlite3"
-    assert s["db_name"].endswith("dispatch112.sqlite3")
+    assert s["db_name"] == str(tmp_path / "dispatch112.sqlite3")
     assert s["layer"] == "channels.layers.InMemoryChannelLayer"
     assert s["cache"].endswith("LocMemCache")
     assert (s["broker"], s["eager"]) == ("memory://", True)
-    assert s["debug"] is True
-    assert s["secure_cookies"] is False
+    # A real install (issue 20 §4): no debug pages unless DEBUG=true is set.
+    assert s["debug"] is False
+    assert s["secure_cookies"] is True
+    assert s["allowed_hosts"] == ["127.0.0.1", "localhost", "[::1]"]
     assert s["ack_timeouts"] == {"1": 60, "2": 120, "3": 300}
+
+
+def test_the_embedded_mode_makes_its_own_secret_key_once(tmp_path):
+    first = settings_with(VAR_DIR=str(tmp_path))["secret_key"]
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o077 == 0  # its owner's only
+    assert len(first) >= 50 and not first.startswith("django-insecure")
+    assert settings_with(VAR_DIR=str(tmp_path))["secret_key"] == first  # kept
+    assert settings_with(VAR_DIR=str(tmp_path / "other"))["secret_key"] != first  # per install
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".secret")] == []
+
+
+def test_debug_is_on_only_when_asked_for(tmp_path):
+    assert settings_with(VAR_DIR=str(tmp_path), DEBUG="true")["debug"] is True
+    assert settings_with(VAR_DIR=str(tmp_path), DEBUG="false")["debug"] is False
 
 
 def test_urls_switch_to_postgres_and_redis_with_debug_off():
@@ -116,14 +138,14 @@ def test_urls_switch_to_postgres_and_redis_with_debug_off():
     "environment",
     [
         {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"},
-        {"DEBUG": "false"},
-        {"DEBUG": "off", "SECRET_KEY": ""},
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x", "DEBUG": "true"},
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x", "SECRET_KEY": ""},
     ],
 )
-def test_a_secret_key_is_required_when_debug_is_off(environment):
+def test_a_secret_key_is_required_with_a_production_database(environment):
     result = load_settings(**environment)
     assert result.returncode != 0
-    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert "SECRET_KEY must be set with DATABASE_URL" in result.stderr
 
 
 def test_redis_alone_keeps_sqlite_but_shares_events():

@@ -4,7 +4,8 @@ reports.services, whose field errors reach the client as 400s."""
 from rest_framework import serializers
 
 from reports.models import Assignment, Call, CallOutcome, CloseReason, Message, Report
-from reports.privacy import mask_phone
+from reports.privacy import mask_phone, withheld
+from reports.selectors import has_left
 
 SLUG = {"slug_field": "code", "read_only": True}
 
@@ -57,6 +58,10 @@ class ReportSerializer(serializers.ModelSerializer):
     caller_phone_masked = serializers.SerializerMethodField(
         help_text="True when caller_phone is masked (agency staff outside a report's detail)."
     )
+    caller_withheld = serializers.SerializerMethodField(
+        help_text="True when the caller's name and number are withheld: the viewer's agency "
+        "left this report (rejected or cancelled)."
+    )
 
     class Meta:
         model = Report
@@ -66,6 +71,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "caller_name",
             "caller_phone",
             "caller_phone_masked",
+            "caller_withheld",
             "category",
             "category_name",
             "priority",
@@ -89,8 +95,15 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_caller_phone_masked(self, report) -> bool:
         return bool(self.context.get("mask_phone"))
 
+    def get_caller_withheld(self, report) -> bool:
+        return False  # set by to_representation
+
     def to_representation(self, instance):
+        """Context: `mask_phone` (agency staff outside a report's detail) and
+        `viewer_agency_id` (agency staff: the caller is withheld on a report it left)."""
         data = super().to_representation(instance)
+        if has_left(instance, self.context.get("viewer_agency_id")):
+            return withheld(data)
         if self.context.get("mask_phone"):
             data["caller_phone"] = mask_phone(data["caller_phone"])
         return data

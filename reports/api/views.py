@@ -2,6 +2,7 @@
 service or selector, serialise. Visibility comes from reports.selectors."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -43,20 +44,27 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_context(self):
         # Agency staff see callers' numbers masked except in a report's detail, whose every
-        # read is recorded (reports.privacy).
+        # read is recorded, and no caller at all on a report they left (reports.privacy).
         return {
             **super().get_serializer_context(),
-            "mask_phone": self.action != "retrieve"
-            and not privacy.phone_visible_to(self.request.user),
+            **privacy.serializer_context(self.request.user, detail=self.action == "retrieve"),
         }
+
+    def filter_queryset(self, queryset):
+        # Searching by number would tell agency staff whose number a masked one is, one
+        # guess at a time, with no record of the read: the command centre's tool only.
+        if "phone" in self.request.query_params and not privacy.phone_visible_to(self.request.user):
+            raise PermissionDenied(_("Only the command centre can search reports by number."))
+        return super().filter_queryset(queryset)
 
     def retrieve(self, request, *args, **kwargs):
         """One report, with the caller's number in full (a read by agency staff is
-        recorded, UU PDP Art. 31)."""
+        recorded, UU PDP Art. 31), or withheld if the user's agency left the report."""
         report = self.get_object()
-        if not privacy.phone_visible_to(request.user):
+        data = self.get_serializer(report).data
+        if not privacy.phone_visible_to(request.user) and not data["caller_withheld"]:
             privacy.record_phone_read(request.user, report)
-        return Response(self.get_serializer(report).data)
+        return Response(data)
 
     def _report_response(self, report, code=status.HTTP_200_OK) -> Response:
         report = self.get_queryset().get(pk=report.pk)
@@ -93,8 +101,10 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def messages(self, request, pk=None):
-        """The inter-agency chat on a report."""
+        """The inter-agency chat on a report (not for an agency that left it)."""
         report = self.get_object()
+        if not selectors.reports_engaged_by(request.user).filter(pk=report.pk).exists():
+            raise PermissionDenied(_("Your agency has left this report: its chat is closed."))
         if request.method == "POST":
             data = s.MessageSerializer(data=request.data)
             data.is_valid(raise_exception=True)

@@ -88,11 +88,25 @@ def test_staff_get_the_same_404_for_hidden_and_missing_reports(client_as, report
     assert hidden.json() == missing.json()
 
 
-def test_the_chat_stays_readable_after_closing(client_as, report, operator):
+def test_the_chat_stays_readable_after_closing_for_an_agency_that_did_its_job(
+    client_as, users, report, operator
+):
+    assignment = report.assignments.get(agency__code="dishub")
+    staff = users["assigned_staff"]
+    services.assignment_dispatch(assignment=assignment, actor=staff, eta_minutes=5)
+    services.assignment_arrive(assignment=assignment, actor=staff)
+    services.assignment_resolve(assignment=assignment, actor=staff)
     services.report_close(actor=operator, report=report, reason="resolved")
     response = client_as("assigned_staff").get(url(report))
     assert response.status_code == 200
     assert len(response.json()) == 1
+
+
+def test_closing_cancels_an_open_assignment_and_with_it_the_chat(client_as, report, operator):
+    services.report_close(actor=operator, report=report, reason="prank")
+    response = client_as("assigned_staff").get(url(report))
+    assert response.status_code == 403
+    assert response.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,41 @@
+"""Per-user request limits for the API (DRF throttles), so that no endpoint can be used as an
+oracle at speed (guessing, one request at a time, what a masked value is). Two windows: a
+short one against bursts, a long one against a steady crawl. Past either, 429 with
+`Retry-After`. The limits are read from settings at each request (API_RATE_LIMITS)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+# The throttles' counters live in a cache of their own (every web process shares it in
+# production: Redis), apart from anything else the cache holds.
+CACHE_ALIAS = "throttle"
+
+
+class _UserThrottle(SimpleRateThrottle):
+    """Counts a signed-in user's requests; the unauthenticated by their address."""
+
+    def __init__(self) -> None:
+        from django.core.cache import caches
+
+        self.cache = caches[CACHE_ALIAS]
+        super().__init__()
+
+    def get_rate(self) -> str | None:
+        return settings.API_RATE_LIMITS.get(self.scope)
+
+    def get_cache_key(self, request, view) -> str:
+        if request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = f"address-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class BurstThrottle(_UserThrottle):
+    scope = "burst"
+
+
+class SustainedThrottle(_UserThrottle):
+    scope = "sustained"
