@@ -130,6 +130,9 @@ def server_env() -> dict[str, str]:
         "ENV_FILE": "/nonexistent",
         "DEBUG": "false",
         "PYTHONUNBUFFERED": "1",
+        # The fault tests post streams of reports as one operator, at machine speed.
+        "API_RATE_LIMIT_BURST": "none",
+        "API_RATE_LIMIT_SUSTAINED": "none",
     }
 
 
