@@ -167,3 +167,52 @@ def test_eight_identical_api_actions_one_succeeds_seven_conflict(make_report, st
         r.json()["code"] == "transition_not_allowed" for r in results if r.status_code == 409
     )
     assert Event.objects.filter(assignment=assignment, kind=kind).count() == events_before + 1
+
+
+# --- Over the wire: sixteen phones tap "acknowledge" at once (issue 20 §6) -----------------------
+
+
+def test_sixteen_parallel_acknowledges_over_http_one_200(make_report, staff_of):
+    """The probe's case, kept: sixteen staff of the agency, each with a token, POST acknowledge
+    to the production HTTP server (gunicorn, two workers, its own connections) in the same
+    instant. Exactly one wins; the others get 409 and the assignment has one acknowledgement."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from .servers import Server, free_port, server_env, token, wait_healthy
+
+    assignment = make_report().assignments.get(agency__code="dishub")
+    keys = [token(staff_of("dishub")) for _ in range(16)]
+    server = Server("http", free_port(), server_env(), kind="gunicorn")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def tap(i):
+        request = urllib.request.Request(
+            f"{server.http}/api/v1/assignments/{assignment.pk}/acknowledge/",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f"Token {keys[i]}", "Content-Type": "application/json"},
+        )
+        try:
+            with opener.open(request, timeout=20) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    try:
+        wait_healthy(server)
+        threads, results = run_in_threads(16, tap)
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        server.stop()
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [409] * 15, results
+    assert {body["code"] for status, body in results if status == 409} == {"transition_not_allowed"}
+    assignment.refresh_from_db()
+    assert assignment.status == "acknowledged"
+    winner = next(body for status, body in results if status == 200)
+    assert winner["status"] == "acknowledged"
+    assert Event.objects.filter(assignment=assignment, kind="assignment.acknowledged").count() == 1

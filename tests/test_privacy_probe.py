@@ -33,6 +33,10 @@ def test_agency_staff_cannot_search_reports_by_number(make_report, staff_of):
     for guess in (PHONE, "081234567891", "+6281234567890"):
         response = client.get("/api/v1/reports/", {"phone": guess})
         assert response.status_code == 403, guess
+    # Said in the console's language (Indonesian unless the user chose English).
+    assert response.json()["detail"] == (
+        "Hanya pusat komando yang dapat mencari laporan berdasarkan nomor telepon."
+    )
     assert not PersonalDataAccess.objects.exists()
     # The rest of the list still works for them, numbers masked.
     [report] = client.get("/api/v1/reports/").json()["results"]

@@ -54,7 +54,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         # Searching by number would tell agency staff whose number a masked one is, one
         # guess at a time, with no record of the read: the command centre's tool only.
         if "phone" in self.request.query_params and not privacy.phone_visible_to(self.request.user):
-            raise PermissionDenied(_("Only the command centre can search reports by number."))
+            raise PermissionDenied(_("Only the command centre can search reports by phone number."))
         return super().filter_queryset(queryset)
 
     def retrieve(self, request, *args, **kwargs):
