@@ -20,6 +20,8 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
+from .waiting import stop_process
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REPORT = {
     "caller_phone": "081234567890",
@@ -83,13 +85,7 @@ class Server:
             return False
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.log.close()
 
 

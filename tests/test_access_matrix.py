@@ -36,6 +36,7 @@ from reports.models import Event
 
 from .factories import OperatorFactory, UserFactory
 from .test_events_consumer import run as run_until_settled
+from .waiting import received_until_quiet
 
 ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other", "left"]
 PHONE = "+6281234567890"
@@ -278,11 +279,7 @@ def observe_live(world, role: str) -> list[str]:
     async def drain(socket) -> list[dict]:
         """Everything the step sent: waits up to 1 s for a first message, then reads until
         the socket is quiet for 0.2 s."""
-        messages, wait = [], 1.0
-        while not await socket.receive_nothing(timeout=wait):
-            messages.append(await socket.receive_json_from())
-            wait = 0.2
-        return messages
+        return await received_until_quiet(socket, 0.2, first=1.0)
 
     async def scenario():
         socket = WebsocketCommunicator(application, "/ws/events/", headers=headers)

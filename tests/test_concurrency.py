@@ -10,17 +10,21 @@ from reports import services
 from reports.errors import TransitionNotAllowed
 from reports.models import Assignment, Event, Report
 
+from .waiting import join_threads
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_in_threads(count: int, work) -> list:
-    """Runs work(i) in `count` threads started together; returns each result or exception."""
+    """Runs work(i) in `count` threads started together; returns the threads (for the
+    caller to join_threads, in a finally if anything can fail before it) and each result or
+    exception."""
     results: list = [None] * count
     barrier = threading.Barrier(count)
 
     def target(i):
         try:
-            barrier.wait()
+            barrier.wait(timeout=10)  # BrokenBarrierError, collected, if one never starts
             results[i] = work(i)
         except Exception as error:  # collected and asserted on by the test
             results[i] = error
@@ -47,18 +51,21 @@ def waiting_on_locks() -> int:
 def test_concurrent_acknowledges_exactly_one_wins(make_report, staff_of):
     assignment = make_report().assignments.get(agency__code="dishub")
     crew = [staff_of("dishub") for _ in range(8)]
+    pk = assignment.pk
     # Hold the row so that all eight requests are in flight at once, then let them go.
-    with transaction.atomic():
-        Assignment.objects.select_for_update().get(pk=assignment.pk)
-        threads, results = run_in_threads(
-            8, lambda i: services.assignment_acknowledge(assignment=assignment.pk, actor=crew[i])
-        )
-        deadline = time.monotonic() + 10
-        while waiting_on_locks() < 8 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert waiting_on_locks() == 8
-    for thread in threads:
-        thread.join(timeout=30)
+    threads: list = []
+    try:
+        with transaction.atomic():
+            Assignment.objects.select_for_update().get(pk=assignment.pk)
+            threads, results = run_in_threads(
+                8, lambda i: services.assignment_acknowledge(assignment=pk, actor=crew[i])
+            )
+            deadline = time.monotonic() + 10
+            while waiting_on_locks() < 8 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert waiting_on_locks() == 8
+    finally:  # after the lock is released, whatever happened
+        join_threads(threads)
 
     winners = [r for r in results if isinstance(r, Assignment)]
     losers = [r for r in results if isinstance(r, TransitionNotAllowed)]
@@ -76,19 +83,22 @@ def test_closing_never_overwrites_a_resolution_committed_meanwhile(make_report, 
     crew = staff_of("ambulans")
     services.assignment_dispatch(assignment=ambulance, actor=crew, eta_minutes=4)
     services.assignment_arrive(assignment=ambulance, actor=crew)
+    pk = report.pk
 
-    with transaction.atomic():
-        services.assignment_resolve(assignment=ambulance, actor=crew, note="Ke RS Kariadi")
-        # Not committed yet: the close starts now and must wait for this row.
-        threads, results = run_in_threads(
-            1, lambda i: services.report_close(actor=operator, report=report.pk, reason="resolved")
-        )
-        deadline = time.monotonic() + 10
-        while waiting_on_locks() < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert waiting_on_locks() == 1
-    for thread in threads:
-        thread.join(timeout=30)
+    threads: list = []
+    try:
+        with transaction.atomic():
+            services.assignment_resolve(assignment=ambulance, actor=crew, note="Ke RS Kariadi")
+            # Not committed yet: the close starts now and must wait for this row.
+            threads, results = run_in_threads(
+                1, lambda i: services.report_close(actor=operator, report=pk, reason="resolved")
+            )
+            deadline = time.monotonic() + 10
+            while waiting_on_locks() < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert waiting_on_locks() == 1
+    finally:
+        join_threads(threads)
 
     assert isinstance(results[0], Report), results
     statuses = dict(report.assignments.values_list("agency__code", "status"))
@@ -109,8 +119,7 @@ def test_report_numbers_are_unique_under_concurrent_creation(city, operator):
         )
 
     threads, results = run_in_threads(count, create)
-    for thread in threads:
-        thread.join(timeout=30)
+    join_threads(threads)
     assert all(isinstance(r, Report) for r in results), results
     numbers = sorted(r.number for r in results)
     assert [int(n[-4:]) for n in numbers] == list(range(1, count + 1))
@@ -149,17 +158,19 @@ def test_eight_identical_api_actions_one_succeeds_seven_conflict(make_report, st
         assert clients[0].post(url + f"{step}/", step_body, format="json").status_code == 200
     events_before = Event.objects.filter(assignment=assignment, kind=kind).count()
 
-    with transaction.atomic():
-        Assignment.objects.select_for_update().get(pk=assignment.pk)
-        threads, results = run_in_threads(
-            8, lambda i: clients[i].post(url + f"{action}/", body, format="json")
-        )
-        deadline = time.monotonic() + 10
-        while waiting_on_locks() < 8 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert waiting_on_locks() == 8  # all eight requests are in flight together
-    for thread in threads:
-        thread.join(timeout=20)
+    threads: list = []
+    try:
+        with transaction.atomic():
+            Assignment.objects.select_for_update().get(pk=assignment.pk)
+            threads, results = run_in_threads(
+                8, lambda i: clients[i].post(url + f"{action}/", body, format="json")
+            )
+            deadline = time.monotonic() + 10
+            while waiting_on_locks() < 8 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert waiting_on_locks() == 8  # all eight requests are in flight together
+    finally:
+        join_threads(threads, seconds=20)
 
     statuses = sorted(r.status_code for r in results)
     assert statuses == [200] + [409] * 7, [getattr(r, "content", r) for r in results]
@@ -203,8 +214,7 @@ def test_sixteen_parallel_acknowledges_over_http_one_200(make_report, staff_of):
     try:
         wait_healthy(server)
         threads, results = run_in_threads(16, tap)
-        for thread in threads:
-            thread.join(timeout=30)
+        join_threads(threads)  # each tap has its own 20-s timeout
     finally:
         server.stop()
 

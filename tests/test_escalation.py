@@ -118,12 +118,12 @@ def test_an_escalation_goes_out_live_to_the_agency_and_the_command_centre(make_r
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_escalate_each_assignment_exactly_once(make_report):
     from .test_concurrency import run_in_threads
+    from .waiting import join_threads
 
     reports = [make_report(category="kecelakaan", priority=1) for _ in range(5)]  # 3 each
     later = timezone.now() + timedelta(minutes=5)
     threads, results = run_in_threads(8, lambda i: assignments_escalate_unacknowledged(now=later))
-    for thread in threads:
-        thread.join(30)
+    join_threads(threads)
     assert all(isinstance(r, list) for r in results), results
     won = sorted(pk for r in results for pk in r)
     expected = sorted(Assignment.objects.filter(report__in=reports).values_list("pk", flat=True))

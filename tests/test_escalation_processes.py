@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from reports.models import Assignment, Event
 
+from .waiting import COMMAND_TIMEOUT, stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -84,8 +86,7 @@ def test_a_celery_worker_on_redis_escalates_exactly_once(make_report, tmp_path):
             lambda: Path(log.name).read_text().count("succeeded") >= 3, 30, "all three tasks", log
         )
     finally:
-        worker.terminate()
-        worker.wait(20)
+        stop_process(worker, 20)  # killed if it has not stopped within 20 s
         log.close()
     assert Event.objects.filter(assignment=assignment, kind="assignment.escalated").count() == 1
     assert Path(log.name).read_text().count("succeeded") == 3
@@ -116,7 +117,10 @@ def test_the_embedded_server_escalates_with_no_worker_and_no_broker(tmp_path):
     )
     manage = [sys.executable, "manage.py"]
     for command in (["migrate", "-v0"], ["seed_demo"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+        )  # fmt: skip
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(
@@ -151,6 +155,5 @@ def test_the_embedded_server_escalates_with_no_worker_and_no_broker(tmp_path):
         )
         assert escalated
     finally:
-        server.terminate()
-        server.wait(20)
+        stop_process(server, 20)
         log.close()

@@ -19,6 +19,7 @@ from reports import services
 from reports.models import Event
 
 from .factories import UserFactory
+from .waiting import received_until_quiet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://testserver")
@@ -63,10 +64,8 @@ async def traffic_jam_reported_by(operator):
 
 
 async def received_events(communicator, quiet=0.3) -> list[dict]:
-    events = []
-    while not await communicator.receive_nothing(timeout=quiet):
-        events.append(await communicator.receive_json_from())
-    return events
+    """Everything received until the socket is quiet for `quiet` s (bounded: waiting.py)."""
+    return await received_until_quiet(communicator, quiet)
 
 
 def test_an_unauthenticated_client_is_closed_with_4401(db):
@@ -281,7 +280,7 @@ def test_a_dashboard_connected_past_the_group_expiry_still_gets_events(
         await communicator.disconnect()
         return events
 
-    events = async_to_sync(scenario)()
+    events = run(scenario)
     expected = ["report.updated", "assignment.created", "assignment.created"] if renewed else []
     assert [e["type"] for e in events] == expected
 
@@ -311,7 +310,7 @@ def test_a_process_joins_each_group_once_for_all_its_dashboards(city, operator, 
             await screen.disconnect()
         return joined, received
 
-    joined, received = async_to_sync(scenario)()
+    joined, received = run(scenario)
     assert len(joined) == 1  # the process's channel, not one per dashboard
     assert received == [["report.updated", "assignment.created", "assignment.created"]] * 3
 
@@ -345,7 +344,7 @@ def test_live_events_wait_until_a_resume_has_been_replayed(city, operator, staff
         await screen.disconnect()
         return events
 
-    ids = [e["event_id"] for e in async_to_sync(scenario)()]
+    ids = [e["event_id"] for e in run(scenario)]
     assert len(ids) == 4 * 2  # 3 replayed reports and the live one, 2 events each
     assert ids == sorted(ids)
 
@@ -378,7 +377,7 @@ def test_a_group_that_empties_and_fills_again_is_joined_again(city, operator, st
             await communicator.disconnect()
         return events
 
-    events = async_to_sync(scenario)()
+    events = run(scenario)
     assert [e["type"] for e in events] == [
         "report.updated",
         "assignment.created",
@@ -411,4 +410,4 @@ def test_a_dashboard_whose_snapshot_fails_leaves_the_fanout(city, staff_of, monk
         await keeper.disconnect()
         return groups
 
-    assert async_to_sync(scenario)() == {"agency.dpu"}
+    assert run(scenario) == {"agency.dpu"}

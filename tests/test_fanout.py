@@ -8,6 +8,8 @@ import asyncio
 
 from notifications.fanout import ProcessFanout
 
+from .waiting import run_bounded
+
 
 class LayerTurningCancellationIntoAnError:
     async def new_channel(self):
@@ -34,16 +36,6 @@ class Dashboard:
         pass
 
 
-def on_a_loop_of_its_own(coroutine):
-    """Not asyncio.run(): its shutdown cancels leftover tasks and waits for them, which is
-    exactly what hung when the reader took the cancellation for an outage and retried."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
-
-
 def test_the_reader_stops_when_cancelled_whatever_the_layer_raises():
     async def scenario():
         fanout, dashboard = ProcessFanout(LayerTurningCancellationIntoAnError()), Dashboard()
@@ -56,7 +48,10 @@ def test_the_reader_stops_when_cancelled_whatever_the_layer_raises():
         await asyncio.sleep(0.1)
         return reader in done
 
-    assert on_a_loop_of_its_own(scenario())
+    # Not asyncio.run(): its shutdown cancels leftover tasks and waits for them for ever,
+    # which is exactly what hung when the reader took the cancellation for an outage and
+    # retried. run_bounded gives up on them after a bound.
+    assert run_bounded(scenario())
 
 
 class LayerLosingTheCancellation(LayerTurningCancellationIntoAnError):
@@ -83,4 +78,4 @@ def test_the_reader_stops_once_the_fanout_is_given_up_even_if_a_cancellation_is_
         done, _ = await asyncio.wait([reader], timeout=3)
         return reader in done
 
-    assert on_a_loop_of_its_own(scenario())
+    assert run_bounded(scenario())

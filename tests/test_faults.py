@@ -30,9 +30,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from reports.models import Event, Report
 
 from .servers import Server, dashboard, free_port, post_report, server_env, token, wait_healthy
+from .waiting import close_quietly, join_threads, recv_json, stop_tasks
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 SUMMARY: list[str] = []  # one line per scenario, printed at the end of the run (conftest)
+PRODUCER_DEADLINE = 60  # s for the stream test's 170 POSTs (each has its own 10-s timeout)
 
 
 # --- Components the tests break ------------------------------------------------------------------
@@ -59,14 +61,18 @@ class RedisProcess:
         )  # fmt: skip
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return self
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        self.stop()  # not left running when it never answered
+                        raise
+                    time.sleep(0.05)
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -83,6 +89,7 @@ class TcpProxy:
         self.port = free_port()
         self.sockets: set[socket.socket] = set()
         self.listener: socket.socket | None = None
+        self.threads: list[threading.Thread] = []  # joined by down()
         self.lock = threading.Lock()
 
     def up(self) -> TcpProxy:
@@ -91,22 +98,36 @@ class TcpProxy:
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
         self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self._start(self._accept, listener)
         return self
 
-    def down(self) -> None:
+    def _start(self, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
         with self.lock:
-            if self.listener is not None:
-                # shutdown() wakes the thread blocked in accept(); close() alone would not.
-                with contextlib.suppress(OSError):
-                    self.listener.shutdown(socket.SHUT_RDWR)
-                self.listener.close()
-                self.listener = None
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self.sockets.clear()
+            self.threads.append(thread)
+        thread.start()
+
+    def down(self) -> None:
+        """Cuts everything and joins every thread the proxy started (bounded). Repeated
+        until none is left: a connection accepted just as the listener closed starts its
+        pumps after the first pass."""
+        while True:
+            with self.lock:
+                if self.listener is not None:
+                    # shutdown() wakes the thread blocked in accept(); close() alone would not.
+                    with contextlib.suppress(OSError):
+                        self.listener.shutdown(socket.SHUT_RDWR)
+                    self.listener.close()
+                    self.listener = None
+                for sock in self.sockets:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                    sock.close()
+                self.sockets.clear()
+                threads, self.threads = self.threads, []
+            if not threads:
+                return
+            join_threads(threads, seconds=10)
 
     def _accept(self, listener):
         while True:
@@ -115,14 +136,15 @@ class TcpProxy:
             except OSError:
                 return
             try:
-                upstream = socket.create_connection(self.target)
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)  # an idle pooled connection may wait for ever
             except OSError:
                 client.close()
                 continue
             with self.lock:
                 self.sockets.update((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                self._start(self._pump, a, b)
 
     @staticmethod
     def _pump(source, sink):
@@ -182,13 +204,16 @@ async def collect(ws, until: set[int], seen: set[int], deadline: float) -> None:
 async def reconnect(server: Server, key: str, last_event_id: int, deadline: float):
     """Connects again (retrying while the server cannot take it) and asks to resume."""
     while True:
+        ws = None
         try:
             ws = await dashboard(server.ws, key)
-            snapshot = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            snapshot = await recv_json(ws, timeout=5)
             assert snapshot["type"] == "snapshot", snapshot
             await ws.send(json.dumps({"type": "resume", "last_event_id": last_event_id}))
             return ws
         except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, AssertionError):
+            if ws is not None:  # connected, then failed: not left open behind the retry
+                await close_quietly(ws)
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.2)
@@ -206,32 +231,33 @@ def test_redis_down_reports_are_saved_and_dashboards_catch_up(city, operator, st
 
             async def scenario():
                 ws = await dashboard(server.ws, dishub_key)
-                last = json.loads(await ws.recv())["last_event_id"]
-                # Live while Redis is up.
-                status, body, _ = await post(server, operator_key)
-                assert status == 201
-                seen: set[int] = set()
-                live = await asyncio.to_thread(visible_event_ids, [body["id"]])
-                await collect(ws, live, seen, time.monotonic() + 5)
-                assert live <= seen, "events did not arrive live before the outage"
-                last = max(seen)
+                try:
+                    last = (await recv_json(ws))["last_event_id"]
+                    # Live while Redis is up.
+                    status, body, _ = await post(server, operator_key)
+                    assert status == 201
+                    seen: set[int] = set()
+                    live = await asyncio.to_thread(visible_event_ids, [body["id"]])
+                    await collect(ws, live, seen, time.monotonic() + 5)
+                    assert live <= seen, "events did not arrive live before the outage"
+                    last = max(seen)
 
-                own_redis.stop()
-                timings = []
-                for _ in range(5):
-                    status, body, seconds = await post(server, operator_key)
-                    timings.append(seconds)
-                    assert status == 201, body  # the operator sees success
-                    assert seconds < 3, f"the POST took {seconds:.1f} s with Redis down"
-                    outage_reports.append(body["id"])
-                with contextlib.suppress(Exception):
-                    await ws.close()
+                    own_redis.stop()
+                    timings = []
+                    for _ in range(5):
+                        status, body, seconds = await post(server, operator_key)
+                        timings.append(seconds)
+                        assert status == 201, body  # the operator sees success
+                        assert seconds < 3, f"the POST took {seconds:.1f} s with Redis down"
+                        outage_reports.append(body["id"])
+                    await close_quietly(ws)
 
-                own_redis.start()
-                expected = await asyncio.to_thread(visible_event_ids, outage_reports)
-                ws = await reconnect(server, dishub_key, last, time.monotonic() + 20)
-                await collect(ws, expected, seen, time.monotonic() + 10)
-                await ws.close()
+                    own_redis.start()
+                    expected = await asyncio.to_thread(visible_event_ids, outage_reports)
+                    ws = await reconnect(server, dishub_key, last, time.monotonic() + 20)
+                    await collect(ws, expected, seen, time.monotonic() + 10)
+                finally:
+                    await close_quietly(ws)
                 SUMMARY.append(
                     f"Redis down: 5 reports saved (201 in {min(timings) * 1000:.0f}–"
                     f"{max(timings) * 1000:.0f} ms), {len(expected)} events, "
@@ -315,7 +341,6 @@ def test_a_dashboard_dropping_mid_stream_misses_nothing(city, operator, staff_of
 
         async def scenario():
             ws = await dashboard(server.ws, dishub_key)
-            json.loads(await ws.recv())
             created: list[int] = []
 
             async def producer():
@@ -324,22 +349,28 @@ def test_a_dashboard_dropping_mid_stream_misses_nothing(city, operator, staff_of
                     assert status == 201
                     created.append(body["id"])
 
-            producing = asyncio.create_task(producer())
-            seen: list[int] = []
-            drops = 0
-            for drop_after in (100, 250, 400):
-                while len(set(seen)) < drop_after:
-                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=15))
-                    if "event_id" in message:
-                        seen.append(message["event_id"])
-                ws.transport.abort()  # the network goes, no closing handshake
-                drops += 1
-                ws = await reconnect(server, dishub_key, max(seen), time.monotonic() + 10)
-            await producing
-            expected = await asyncio.to_thread(visible_event_ids, created)
-            got = set(seen)
-            await collect(ws, expected, got, time.monotonic() + 15)
-            await ws.close()
+            producing = None
+            try:
+                await recv_json(ws)  # the snapshot
+                producing = asyncio.create_task(producer())
+                seen: list[int] = []
+                drops = 0
+                for drop_after in (100, 250, 400):
+                    while len(set(seen)) < drop_after:
+                        message = await recv_json(ws, timeout=15)
+                        if "event_id" in message:
+                            seen.append(message["event_id"])
+                    ws.transport.abort()  # the network goes, no closing handshake
+                    drops += 1
+                    ws = await reconnect(server, dishub_key, max(seen), time.monotonic() + 10)
+                await asyncio.wait_for(producing, timeout=PRODUCER_DEADLINE)
+                expected = await asyncio.to_thread(visible_event_ids, created)
+                got = set(seen)
+                await collect(ws, expected, got, time.monotonic() + 15)
+            finally:
+                if producing is not None:
+                    await stop_tasks(producing)
+                await close_quietly(ws)
             return expected, got, drops
 
         expected, got, drops = asyncio.run(scenario())

@@ -18,6 +18,7 @@ from reports.models import Call, Event, Message, Report
 
 from .factories import OperatorFactory
 from .test_settings import bare_environment
+from .waiting import COMMAND_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -202,7 +203,12 @@ def production_env(**extra) -> dict:
 
 def manage(env, *args) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
     )
 
 
@@ -276,6 +282,7 @@ def test_production_redirects_to_https_with_secure_cookies_and_hsts(production_s
         env=production_sqlite,
         capture_output=True,
         text=True,
+        timeout=COMMAND_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout)

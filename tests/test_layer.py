@@ -11,6 +11,8 @@ from django.conf import settings
 
 from notifications.layer import stoppable_receive
 
+from .waiting import run_bounded, stop_tasks
+
 CANCELLATIONS = 200
 
 
@@ -34,9 +36,10 @@ def test_a_cancelled_read_always_ends():
 
     async def scenario():
         stuck = await cancel_at_random(stoppable_receive, layer)
+        await stop_tasks(*stuck)  # a failing run does not leave them reading
         assert stuck == []
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_a_stoppable_read_still_receives():
@@ -47,7 +50,7 @@ def test_a_stoppable_read_still_receives():
         await layer.send(channel, {"type": "hello"})
         assert await asyncio.wait_for(stoppable_receive(layer, channel), 5) == {"type": "hello"}
 
-    asyncio.run(scenario())
+    run_bounded(scenario())
 
 
 def test_the_raw_redis_read_is_what_loses_cancellations():
@@ -62,11 +65,10 @@ def test_the_raw_redis_read_is_what_loses_cancellations():
 
     async def scenario():
         stuck = await cancel_at_random(raw, layer)
-        for task in stuck:  # end them, as stoppable_receive would
-            while not task.done():
-                task.cancel()
-                await asyncio.wait([task], timeout=0.2)
+        # End them, as stoppable_receive would (cancelled again until done, bounded).
+        still_running = await stop_tasks(*stuck)
+        assert still_running == [], f"{len(still_running)} raw reads could not be stopped"
         return len(stuck)
 
-    if asyncio.run(scenario()) == 0:
+    if run_bounded(scenario()) == 0:
         pytest.skip(f"no lost cancellation in {CANCELLATIONS} this time")

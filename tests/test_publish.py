@@ -10,9 +10,12 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from notifications.layer import stoppable_receive
 from notifications.publish import ALL_REPORTS_GROUP, agency_group
 from reports import services
 from reports.models import Event, Report
+
+from .waiting import join_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,14 +30,16 @@ def subscribe(*groups: str) -> str:
 
 def received(channel: str, quiet: float = 0.3) -> list[dict]:
     """Every event payload waiting on `channel` (decoded from the group messages, which carry
-    each transaction's events as JSON text), once none arrives for `quiet` seconds."""
+    each transaction's events as JSON text), once none arrives for `quiet` seconds. The
+    timed-out read is a stoppable_receive: a plain layer.receive() can lose the cancellation
+    on Redis (notifications.layer) and then hang the event loop's shutdown."""
 
     async def drain():
         layer = get_channel_layer()
         messages = []
         while True:
             try:
-                message = await asyncio.wait_for(layer.receive(channel), quiet)
+                message = await asyncio.wait_for(stoppable_receive(layer, channel), quiet)
             except TimeoutError:
                 return messages
             assert message["type"] == "dispatch.events"
@@ -154,8 +159,7 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
     threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(30)
+    join_threads(threads)
 
     messages = received(centre)
     by_report = {}

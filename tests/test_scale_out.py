@@ -32,6 +32,7 @@ from .servers import (
     token,
     wait_healthy,
 )
+from .waiting import recv_json, stop_tasks
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -61,13 +62,15 @@ def servers(django_db_setup):
 
 
 async def pump(ws, inbox: asyncio.Queue) -> None:
-    """Every message the socket receives, stamped with its arrival time."""
+    """Every message the socket receives, stamped with its arrival time. A background task
+    with no deadline of its own: its readers wait with theirs (events_for, quiet_about), and
+    cross_process stops it before the socket closes."""
     async for raw in ws:
         await inbox.put((time.perf_counter(), json.loads(raw)))
 
 
 async def snapshot_of(ws) -> dict:
-    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+    message = await recv_json(ws, timeout=5)
     assert message["type"] == "snapshot", message
     return message
 
@@ -121,7 +124,7 @@ async def cross_process(
             await snapshot_of(ws)
             inbox: asyncio.Queue = asyncio.Queue()
             task = asyncio.create_task(pump(ws, inbox))
-            stack.callback(task.cancel)
+            stack.push_async_callback(stop_tasks, task)  # cancelled and awaited, bounded
             inboxes.append(inbox)
         start = time.perf_counter()
         status, body = await asyncio.to_thread(post_report, poster.http, operator_key)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .waiting import COMMAND_TIMEOUT
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json, django
@@ -71,7 +73,12 @@ def bare_environment(**environment) -> dict[str, str]:
 def load_settings(**environment) -> subprocess.CompletedProcess:
     env = bare_environment(**environment)
     return subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
     )
 
 
@@ -190,6 +197,7 @@ def test_production_static_files_collect_with_hashed_names(tmp_path):
         env=env,
         capture_output=True,
         text=True,
+        timeout=COMMAND_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]

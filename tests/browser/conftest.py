@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from ..waiting import stop_process
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # for setup are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -29,6 +31,9 @@ CHROMIUM_ARGS = [
 
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every page's default for actions and waits (Playwright's own is 30 s); `expect` has its own
+# default of 5 s (assertions that need longer pass `timeout=`).
+PAGE_TIMEOUT_MS = 10_000
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
@@ -123,16 +128,13 @@ class Server:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()  # a fixture that fails in setup gets no teardown
                 pytest.fail(f"the test server did not start:\n{self.log_path.read_text()}")
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process:
+            stop_process(self.process)
 
 
 @pytest.fixture(scope="session")
@@ -170,17 +172,31 @@ def demo_city(transactional_db, settings):
 
 
 @pytest.fixture
-def page_for(browser, server_url, demo_city):
-    """page_for("operator") → a logged-in page in a fresh browser context (its own cookies)."""
+def new_page(browser):
+    """new_page(**context options) → a page in a fresh browser context (its own cookies),
+    with PAGE_TIMEOUT_MS as its default timeout; every context is closed at teardown."""
     contexts = []
 
-    def login(username: str, *, width: int = 1366, height: int = 800, url: str = server_url):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="id-ID", timezone_id="Asia/Jakarta"
-        )
+    def make(**options):
+        context = browser.new_context(**options)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_for(new_page, server_url, demo_city):
+    """page_for("operator") → a logged-in page in a fresh browser context (its own cookies)."""
+
+    def login(username: str, *, width: int = 1366, height: int = 800, url: str = server_url):
+        page = new_page(
+            viewport={"width": width, "height": height}, locale="id-ID", timezone_id="Asia/Jakarta"
+        )
         page.goto(f"{url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "demo112")
@@ -188,9 +204,7 @@ def page_for(browser, server_url, demo_city):
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
         return page
 
-    yield login
-    for context in contexts:
-        context.close()
+    return login
 
 
 def type_report(page, *, phone, category, kecamatan, address, description, name="", send=True):

@@ -44,12 +44,10 @@ def test_an_agency_queue_works_at_phone_width(page_for, demo_report):
     screenshot(page, "agency-queue-phone")
 
 
-def test_a_wrong_password_is_explained(browser, server_url, demo_city):
-    context = browser.new_context(locale="id-ID")
-    page = context.new_page()
+def test_a_wrong_password_is_explained(new_page, server_url, demo_city):
+    page = new_page(locale="id-ID")
     page.goto(f"{server_url}/accounts/login/")
     page.fill("#id_username", "operator")
     page.fill("#id_password", "salah")
     page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Nama pengguna atau kata sandi salah")
-    context.close()
