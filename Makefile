@@ -13,7 +13,7 @@ DEBUG ?= $(if $(DATABASE_URL),false,true)
 SEED_FLAGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-browser lint format messages bench clean
+.PHONY: install run test test-browser lint format messages bench profile clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -51,6 +51,14 @@ messages: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# Where one report POST spends its CPU: py-spy samples benchmarks/request_profile.py (GIL
+# held, i.e. Python running) and the stacks are folded into the request's phases.
+profile: install
+	mkdir -p var
+	BENCH_PROFILE_CPROFILE=0 BENCH_PROFILE_REQUESTS=1500 $(BIN)/py-spy record --gil -r 400 \
+		-f raw -o var/request-profile.txt -- $(BIN)/python benchmarks/request_profile.py
+	$(BIN)/python benchmarks/request_profile.py --fold var/request-profile.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

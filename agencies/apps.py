@@ -7,4 +7,4 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("Agencies and routing")
 
     def ready(self):
-        from . import sql  # noqa: F401  (registers percentile_cont on SQLite connections)
+        from . import directory, sql  # noqa: F401  (signals; percentile_cont on SQLite)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from . import directory
 from .models import Agency, AgencyMember, Category, Kecamatan
 from .roles import OPERATOR_GROUP, SUPERVISOR_GROUP
 
@@ -113,6 +114,7 @@ def seed_configuration() -> SeedResult:
             Kecamatan(code=kecamatan_code(name), name=name) for name in KECAMATAN
         )
         result.kecamatan = len(KECAMATAN)
+    directory.changed()  # bulk_create sends no post_save
     return result
 
 

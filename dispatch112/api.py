@@ -17,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from agencies.roles import Role, user_role
+from dispatch112 import tokens
 from reports.errors import ActionForbidden, TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
@@ -44,12 +45,19 @@ class JSONParser(DRFJSONParser):
 
 
 class StrictTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, refusing keys that are not plain hex before any query."""
+    """DRF's token authentication, refusing keys that are not plain hex before any query;
+    the token, user, role and agency come in one query or from the shared cache
+    (dispatch112.tokens)."""
 
     def authenticate_credentials(self, key):
         if not (0 < len(key) <= 64 and key.isascii() and key.isalnum()):
             raise exceptions.AuthenticationFailed(self.keyword + " " + "invalid")
-        return super().authenticate_credentials(key)
+        token = tokens.principal(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return token.user, token
 
 
 class HasRole(BasePermission):

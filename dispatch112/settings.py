@@ -180,15 +180,20 @@ if REDIS_URL:
             },
         }
     }
+    # The cache only speeds things up (dispatch112.shared_cache): a Redis that does not
+    # answer within half a second is treated as down, and requests go on without it.
+    _CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": _CACHE_OPTIONS,
         },
         "throttle": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "throttle",
+            "OPTIONS": _CACHE_OPTIONS,
         },
     }
 else:
@@ -360,6 +365,13 @@ def _rate_limit(variable: str, default: str) -> str | None:
     value = env.str(variable, default=default).strip()
     return None if value.lower() in ("", "none") else value
 
+
+# How long a token's user, role and agency stay in the shared cache (dispatch112.tokens):
+# revocation and any change to the user end it at once in every process. Off without Redis.
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+# The city's configuration kept per process, checked against a version in Redis on each use
+# (agencies.directory); without Redis another process could not say it changed something.
+DIRECTORY_CACHE = env.bool("DIRECTORY_CACHE", default=bool(REDIS_URL))
 
 API_RATE_LIMITS = {
     "burst": _rate_limit("API_RATE_LIMIT_BURST", "20/s"),

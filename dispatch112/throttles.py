@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from dispatch112 import shared_cache
+
 # The throttles' counters live in a cache of their own (every web process shares it in
 # production: Redis), apart from anything else the cache holds.
 CACHE_ALIAS = "throttle"
@@ -21,6 +23,15 @@ class _UserThrottle(SimpleRateThrottle):
 
         self.cache = caches[CACHE_ALIAS]
         super().__init__()
+
+    def allow_request(self, request, view) -> bool:
+        # With the shared cache down nobody can be counted: let the request through rather
+        # than refuse the command centre its API (dispatch112.shared_cache).
+        try:
+            return super().allow_request(request, view)
+        except shared_cache.ERRORS as error:
+            shared_cache.unavailable(error)
+            return True
 
     def get_rate(self) -> str | None:
         return settings.API_RATE_LIMITS.get(self.scope)

@@ -1,9 +1,10 @@
 """A fresh web process's one-time costs, paid before it takes its first request.
 
 Without this, the first report each gunicorn worker handles after a start or a deploy pays
-for the URLconf's imports, the database connection, DRF's serializer field introspection and
-the publisher's Redis connection: a quarter to three quarters of a second, seen by an
-operator and by every dashboard waiting for that report (benchmarks/notify_latency.py)."""
+for the URLconf's imports, the database connection, DRF's serializer field introspection,
+the publisher's Redis connection and the city's configuration: a quarter to three quarters
+of a second, seen by an operator and by every dashboard waiting for that report
+(benchmarks/notify_latency.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def warm_up() -> None:
     from django.test import RequestFactory
     from django.urls import get_resolver
 
+    from agencies import directory
     from dispatch112.views import healthz
     from notifications import payloads
     from notifications.publish import deliver_safely
@@ -39,9 +41,10 @@ def warm_up() -> None:
     get_resolver().url_patterns  # noqa: B018 — imports every view module
     connection.ensure_connection()
     healthz(RequestFactory().get("/healthz"))
-    for serializer in (payloads._REPORT, payloads._ASSIGNMENT, payloads._MESSAGE):
-        serializer.fields  # noqa: B018 — builds and caches the fields
+    for serializer in (payloads._REPORT, payloads._MESSAGE):
+        serializer.fields  # noqa: B018 — builds and caches the fields (nested ones too)
     serializers.ReportCreateSerializer().fields  # noqa: B018 — first use imports validators
+    directory.current()  # the city's configuration, read once (agencies.directory)
     # Starts the publisher loop and opens its Redis connection (a group with no members).
     deliver_safely([(WARMUP_GROUP, {"type": "warmup"})])
     connection.close_if_unusable_or_obsolete()

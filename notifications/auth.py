@@ -9,16 +9,13 @@ from django.conf import settings
 @database_sync_to_async
 def _user_for_token(key: str):
     from django.contrib.auth.models import AnonymousUser
-    from rest_framework.authtoken.models import Token
 
-    # With what the role needs (agencies.roles): a burst of dashboards reconnecting after a
-    # restart is served one connect at a time by the process's one database thread.
-    token = (
-        Token.objects.select_related("user", "user__agency_membership__agency")
-        .prefetch_related("user__groups")
-        .filter(key=key)
-        .first()
-    )
+    from dispatch112 import tokens
+
+    # With its role and agency, in one query or none (dispatch112.tokens): a burst of
+    # dashboards reconnecting after a restart is served one connect at a time by the
+    # process's one database thread.
+    token = tokens.principal(key)
     if token is None or not token.user.is_active:
         return AnonymousUser()
     return token.user

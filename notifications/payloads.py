@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from reports.api.serializers import AssignmentSerializer, MessageSerializer, ReportSerializer
+from reports.api.serializers import MessageSerializer, ReportSerializer
 from reports.models import LEFT_ASSIGNMENT_STATUSES, Event, Message
 from reports.privacy import masked, withheld
 from reports.selectors import LEAVING_EVENT_KINDS, with_details
@@ -30,7 +30,6 @@ LIVE_TYPES = {
 # One instance of each serializer for every payload: DRF builds a ModelSerializer's fields
 # (model introspection, about a millisecond) per instance, and these are only read from.
 _REPORT = ReportSerializer()
-_ASSIGNMENT = AssignmentSerializer()
 _MESSAGE = MessageSerializer()
 
 
@@ -52,19 +51,18 @@ def live_payloads(events: list[Event]) -> list[dict]:
     server_time = timezone.now().isoformat()
     # A transaction's events are usually about one report: serialise each report once.
     report_data = {pk: _REPORT.to_representation(report) for pk, report in reports.items()}
+    # The event's assignment is one the report's data already holds, serialised by the same
+    # AssignmentSerializer: taken from there, not serialised again (payloads are only read).
+    assignment_data = {a["id"]: a for data in report_data.values() for a in data["assignments"]}
     payloads = []
     for event in events:
-        report = reports[event.report_id]
-        assignment = next(
-            (a for a in report.assignments.all() if a.pk == event.assignment_id), None
-        )
         payload = {
             "type": LIVE_TYPES.get(event.kind, "report.updated"),
             "kind": event.kind,
             "event_id": event.pk,
             "server_time": server_time,
             "report": report_data[event.report_id],
-            "assignment": _ASSIGNMENT.to_representation(assignment) if assignment else None,
+            "assignment": assignment_data.get(event.assignment_id),
         }
         if event.kind == "message.created":
             message = messages.get(event.data.get("message"))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agencies import directory
 from agencies.models import Category, Kecamatan
 from agencies.roles import Role, user_agency, user_role
 from agencies.routing import route
@@ -118,8 +119,13 @@ def report_create(
     caller_name = clean_text(errors, "caller_name", caller_name, max_length=120)
     description = clean_text(errors, "description", description, max_length=4000, required=True)
     address = clean_text(errors, "address", address, max_length=300, required=True)
-    category = resolve_by_code(errors, "category", Category, category, required=True)
-    kecamatan = resolve_by_code(errors, "kecamatan", Kecamatan, kecamatan, required=False)
+    known = directory.current()  # the configuration, without a query (agencies.directory)
+    category = resolve_by_code(
+        errors, "category", Category, category, required=True, known=known and known.categories
+    )
+    kecamatan = resolve_by_code(
+        errors, "kecamatan", Kecamatan, kecamatan, required=False, known=known and known.kecamatan
+    )
     lat = clean_coordinate(errors, "latitude", latitude, 90)
     lng = clean_coordinate(errors, "longitude", longitude, 180)
     if (lat is None) != (lng is None) and "latitude" not in errors.by_field:
@@ -137,7 +143,7 @@ def report_create(
         errors.add("agencies", _("Give a list of agency codes."))
     elif category is not None:
         try:
-            routed = route(category=category, agency_codes=agencies)
+            routed = route(category=category, agency_codes=agencies, known=known)
         except ValidationError as error:
             errors.absorb(error)
     errors.raise_if_any()

@@ -3,6 +3,7 @@ ValidationError keyed by field, so a form or an API client sees all of them at o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -137,9 +138,16 @@ def clean_coordinate(errors: Errors, field: str, value: Any, limit: int) -> Deci
 
 
 def resolve_by_code(
-    errors: Errors, field: str, model: type[models.Model], value: Any, *, required: bool
+    errors: Errors,
+    field: str,
+    model: type[models.Model],
+    value: Any,
+    *,
+    required: bool,
+    known: Mapping[str, models.Model] | None = None,
 ):
-    """Accepts a model instance or its code; returns the instance or None."""
+    """Accepts a model instance or its code; returns the instance or None. `known` (code →
+    instance, e.g. agencies.directory) answers instead of a query."""
     if value is None or value == "":
         if required:
             errors.add(field, _("This field is required."))
@@ -149,7 +157,7 @@ def resolve_by_code(
     if not is_code(value):
         errors.add(field, _("Give the code as text."))
         return None
-    instance = model.objects.filter(code=value).first()
+    instance = known.get(value) if known is not None else model.objects.filter(code=value).first()
     if instance is None:
         errors.add(field, _("Unknown code “%(code)s”.") % {"code": value})
     return instance

@@ -65,6 +65,18 @@ def fresh_rate_limits():
             client.delete(*keys)
 
 
+@pytest.fixture(autouse=True)
+def fresh_directory():
+    """Each test reads the city's configuration as its own database has it: a snapshot taken
+    in a test whose transaction was rolled back, or before a flush, must not outlive it
+    (agencies.directory)."""
+    from agencies import directory
+
+    directory.forget()
+    yield
+    directory.forget()
+
+
 @pytest.fixture
 def no_rate_limits(settings):
     """For tests that send requests at machine speed on purpose (fuzzing, every field ×
