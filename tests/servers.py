@@ -136,18 +136,27 @@ def token(user) -> str:
     return Token.objects.create(user=user).key
 
 
-def post_report(base: str, key: str) -> tuple[int, dict]:
+def post_json(url: str, key: str, body: dict, timeout: float = 10) -> tuple[int, dict]:
+    """POSTs `body` with the token `key`: (status, the JSON answer, or {"error": its text})."""
     request = urllib.request.Request(
-        f"{base}/api/v1/reports/",
-        data=json.dumps(REPORT).encode(),
+        url,
+        data=json.dumps(body).encode(),
         method="POST",
         headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
     )
     try:
-        with _http.open(request, timeout=10) as response:
+        with _http.open(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, {"error": error.read().decode(errors="replace")}
+        text = error.read().decode(errors="replace")
+        try:
+            return error.code, json.loads(text)
+        except ValueError:
+            return error.code, {"error": text}
+
+
+def post_report(base: str, key: str) -> tuple[int, dict]:
+    return post_json(f"{base}/api/v1/reports/", key, REPORT)
 
 
 def dashboard(url: str, key: str):

@@ -187,29 +187,15 @@ def test_sixteen_parallel_acknowledges_over_http_one_200(make_report, staff_of):
     """The probe's case, kept: sixteen staff of the agency, each with a token, POST acknowledge
     to the production HTTP server (gunicorn, two workers, its own connections) in the same
     instant. Exactly one wins; the others get 409 and the assignment has one acknowledgement."""
-    import json
-    import urllib.error
-    import urllib.request
-
-    from .servers import Server, free_port, server_env, token, wait_healthy
+    from .servers import Server, free_port, post_json, server_env, token, wait_healthy
 
     assignment = make_report().assignments.get(agency__code="dishub")
     keys = [token(staff_of("dishub")) for _ in range(16)]
     server = Server("http", free_port(), server_env(), kind="gunicorn")
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    url = f"{server.http}/api/v1/assignments/{assignment.pk}/acknowledge/"
 
     def tap(i):
-        request = urllib.request.Request(
-            f"{server.http}/api/v1/assignments/{assignment.pk}/acknowledge/",
-            data=b"{}",
-            method="POST",
-            headers={"Authorization": f"Token {keys[i]}", "Content-Type": "application/json"},
-        )
-        try:
-            with opener.open(request, timeout=20) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return post_json(url, keys[i], {}, timeout=20)
 
     try:
         wait_healthy(server)

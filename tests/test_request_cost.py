@@ -19,15 +19,11 @@ from agencies.models import Agency, AgencyMember, Category
 from agencies.roles import OPERATOR_GROUP
 from dispatch112 import tokens
 
+from .servers import REPORT
+
 pytestmark = pytest.mark.django_db
 
-BODY = {
-    "caller_phone": "081234567890",
-    "category": "kemacetan",  # dishub + polrestabes
-    "description": "Macet total",
-    "address": "Jl. Pemuda",
-    "kecamatan": "semarang_tengah",
-}
+BODY = REPORT  # kemacetan: dishub + polrestabes
 
 
 @pytest.fixture
