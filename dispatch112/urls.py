@@ -12,6 +12,7 @@ from dispatch112 import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("console/", views.console, name="console"),
     path("agency/", views.agency_dashboard, name="agency-dashboard"),
     path("board/", views.board, name="board"),

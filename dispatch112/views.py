@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -84,6 +85,12 @@ def board(request: HttpRequest) -> HttpResponse:
     if user_role(request.user) not in (Role.OPERATOR, Role.SUPERVISOR):
         raise PermissionDenied
     return render(request, "board/board.html", {"config": _live_config(request)})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on their own: the app's icon (no 404 per page)."""
+    return redirect(static("img/icon.svg"), permanent=True)
 
 
 @require_GET

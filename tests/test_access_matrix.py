@@ -120,6 +120,7 @@ PAGES = [
     ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200"),
     ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200"),
     ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200"),
+    ("favicon", "/favicon.ico",                             "301 301 301 301 301 301 301 301"),
     ("login", "/accounts/login/",                           "200 200 302 302 302 302 302 302"),
     ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302 302"),
     ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302 302"),
@@ -368,7 +369,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 480
+    assert size == 488
 
 
 def test_token_and_session_agree(world):

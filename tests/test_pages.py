@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -20,10 +21,36 @@ def test_login_page_speaks_indonesian_by_default(client, db):
     assert "Kata sandi" in response.text
 
 
-def test_english_is_available(client, db):
-    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")
-    assert 'lang="en"' in response.text
-    assert "Password" in response.text
+def test_an_english_browser_still_gets_indonesian(client, db):
+    # Command-centre PCs and officers' phones are often set to English (issue 17 §1).
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="id"' in response.text
+    assert "Kata sandi" in response.text
+
+
+def test_english_when_chosen_and_remembered(client, db):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert int(cookie["max-age"]) >= 300 * 24 * 3600  # remembered, not for the session only
+    english = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="id")
+    assert 'lang="en"' in english.text
+    assert "Password" in english.text
+    client.post(reverse("set_language"), {"language": "id", "next": "/"})
+    assert "Kata sandi" in client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").text
+
+
+def test_a_forged_language_cookie_falls_back_to_indonesian(client, db):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx-nope"
+    assert 'lang="id"' in client.get(reverse("login")).text
+
+
+def test_the_api_still_follows_accept_language(client, db):
+    # Machines ask for their language: an unauthenticated request's 401 in English.
+    english = client.get("/api/v1/reports/", HTTP_ACCEPT_LANGUAGE="en").json()
+    indonesian = client.get("/api/v1/reports/", HTTP_ACCEPT_LANGUAGE="id").json()
+    assert english["detail"] != indonesian["detail"]
+    assert "credentials" in english["detail"]
 
 
 def test_a_wrong_password_says_so(client, demo):
@@ -140,3 +167,12 @@ def test_events_cannot_be_edited_or_deleted_in_the_admin(admin_client, demo):
     assert response.status_code == 403
     event.refresh_from_db()
     assert event.kind == "report.created"
+
+
+def test_the_app_has_an_icon_and_no_404_for_favicon(client, db):
+    page = client.get(reverse("login")).text
+    assert 'rel="icon"' in page and "img/icon.svg" in page
+    assert 'rel="apple-touch-icon"' in page and 'rel="manifest"' in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.url.endswith("img/icon.svg")
