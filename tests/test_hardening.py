@@ -3,7 +3,6 @@ settings (`check --deploy`, HTTPS, cookies, HSTS, no DEBUG, no demo accounts).""
 
 import secrets
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from reports.models import Call, Event, Message, Report
 
 from .factories import OperatorFactory
 from .test_settings import bare_environment
-from .waiting import COMMAND_TIMEOUT
+from .waiting import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -202,14 +201,7 @@ def production_env(**extra) -> dict:
 
 
 def manage(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-    )
+    return run_python("manage.py", *args, env=env)
 
 
 @pytest.fixture
@@ -276,14 +268,7 @@ def test_debug_with_a_production_database_fails_the_deploy_check(production_sqli
 def test_production_redirects_to_https_with_secure_cookies_and_hsts(production_sqlite):
     import json
 
-    result = subprocess.run(
-        [sys.executable, "-c", PRODUCTION_PROBE],
-        cwd=ROOT,
-        env=production_sqlite,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-    )
+    result = run_python("-c", PRODUCTION_PROBE, env=production_sqlite)
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout)
     assert probe["debug"] is False

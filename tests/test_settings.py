@@ -4,12 +4,11 @@ controlled environment, exactly as `make run` or a production process would."""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .waiting import COMMAND_TIMEOUT
+from .waiting import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
@@ -71,15 +70,7 @@ def bare_environment(**environment) -> dict[str, str]:
 
 
 def load_settings(**environment) -> subprocess.CompletedProcess:
-    env = bare_environment(**environment)
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-    )
+    return run_python("-c", PROBE, env=bare_environment(**environment))
 
 
 def settings_with(**environment) -> dict:
@@ -191,14 +182,7 @@ def test_production_static_files_collect_with_hashed_names(tmp_path):
         STATIC_ROOT=str(tmp_path),
         ENV_FILE="/nonexistent",
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-    )
+    result = run_python("manage.py", "collectstatic", "--noinput", "-v0", env=env)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
     for name in ["css/app.css", "js/console.js", "vendor/leaflet/leaflet.js"]:

@@ -8,12 +8,27 @@ import asyncio
 import contextlib
 import json
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 # A command a test runs (manage.py migrate, a settings probe) finishes within this, or the
 # test fails naming it instead of running into pytest-timeout's stack dump.
 COMMAND_TIMEOUT = 60
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python *args` in the repository with `env`, output captured, within COMMAND_TIMEOUT."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+    )
 
 
 def join_threads(threads: list[threading.Thread], seconds: float = 30.0) -> None:
