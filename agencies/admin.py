@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, AgencyMember, Category, Kecamatan
+from .models import Agency, AgencyMember, Category, Kecamatan, Unit
 
 
 @admin.register(Agency)
@@ -31,15 +31,33 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Kecamatan)
 class KecamatanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "latitude", "longitude"]
     search_fields = ["code", "name"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = [
+        "call_sign",
+        "agency",
+        "kind",
+        "home_kecamatan",
+        "status",
+        "position_at",
+        "active",
+    ]
+    list_filter = ["agency", "kind", "status", "active"]
+    search_fields = ["call_sign"]
+    # Status and position follow the assignments and the crews' phones (units.services).
+    readonly_fields = ["status", "latitude", "longitude", "accuracy_m", "position_at"]
 
 
 class AgencyMemberInline(admin.StackedInline):
     model = AgencyMember
     can_delete = True
     max_num = 1
-    verbose_name = _("agency (staff users only)")
+    verbose_name = _("agency (staff and field officers only)")
+    fields = ["agency", "role"]
 
 
 User = get_user_model()

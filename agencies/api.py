@@ -31,7 +31,7 @@ class CategorySerializer(serializers.ModelSerializer):
 class KecamatanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Kecamatan
-        fields = ["code", "name"]
+        fields = ["code", "name", "latitude", "longitude"]
 
 
 class CodeLookup:

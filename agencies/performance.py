@@ -297,6 +297,10 @@ def assignment_rows(period: PerformanceFilter) -> QuerySet:
     )
 
 
+# An arrival tapped further than this from the report's pin is listed for checking.
+FAR_ARRIVAL_METRES = 500
+
+
 def agency_drilldown(period: PerformanceFilter, agency_code: str, limit: int = 25) -> dict:
     """One agency's slowest responses (samples only, slowest first) and its escalated or
     overdue assignments (latest report first), at most `limit` of each."""
@@ -309,7 +313,28 @@ def agency_drilldown(period: PerformanceFilter, agency_code: str, limit: int = 2
     flagged = mine.filter(Q(escalated_at__isnull=False) | Q(overdue_at__isnull=False)).order_by(
         "-received_at", "report__number"
     )
+    # Field arrivals a supervisor should look at (SPEC §7): tapped offline and synced late,
+    # or tapped far from the report's pin.
+    checks = (
+        mine.filter(arrived_at__isnull=False)
+        .filter(Q(arrival_synced_late=True) | Q(arrival_distance_m__gt=FAR_ARRIVAL_METRES))
+        .order_by("-received_at", "report__number")
+    )
     return {
         "slowest": list(_assignment_fields(slowest)[:limit]),
         "escalated": list(_assignment_fields(flagged)[:limit]),
+        "field_checks": list(
+            _assignment_fields(checks).values(
+                "number",
+                "received_at",
+                "arrived_at",
+                "unit",
+                "arrival_distance_m",
+                "arrival_synced_late",
+                "ack_seconds",
+                "response_seconds",
+                "status",
+                "priority",
+            )[:limit]
+        ),
     }

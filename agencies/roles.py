@@ -1,5 +1,6 @@
-"""Roles. Operators and supervisors are Django groups; agency staff are users with an
-AgencyMember row. This module is the only place that turns a user into a role."""
+"""Roles. Operators and supervisors are Django groups; agency staff and field officers are
+users with an AgencyMember row (its `role`). This module is the only place that turns a user
+into a role."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from .models import Agency
+from .models import Agency, AgencyMember, MemberRole
 
 OPERATOR_GROUP = "operator"
 SUPERVISOR_GROUP = "supervisor"
@@ -17,6 +18,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     AGENCY_STAFF = "agency_staff"
+    FIELD = "field"  # a field officer: the unit they are signed on to (SPEC §7)
     NONE = "none"
 
 
@@ -34,17 +36,29 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role:
         role = Role.OPERATOR
     elif SUPERVISOR_GROUP in group_names or user.is_superuser:
         role = Role.SUPERVISOR
-    elif user_agency(user) is not None:
-        role = Role.AGENCY_STAFF
+    elif (membership := _membership(user)) is not None:
+        role = Role.FIELD if membership.role == MemberRole.FIELD else Role.AGENCY_STAFF
     else:
         role = Role.NONE
     user._dispatch_role = role
     return role
 
 
+def _membership(user) -> AgencyMember | None:
+    return getattr(user, "agency_membership", None)
+
+
 def user_agency(user: AbstractBaseUser | AnonymousUser) -> Agency | None:
-    """The agency a staff user belongs to, or None."""
+    """The agency a staff user or field officer belongs to, or None."""
     if not user.is_authenticated:
         return None
-    membership = getattr(user, "agency_membership", None)
+    membership = _membership(user)
     return membership.agency if membership is not None else None
+
+
+def user_unit_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
+    """The id of the unit a field officer is signed on to, or None (not signed on, or not a
+    field officer)."""
+    if user_role(user) != Role.FIELD:
+        return None
+    return _membership(user).unit_id

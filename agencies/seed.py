@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from . import directory
-from .models import Agency, AgencyMember, Category, Kecamatan
+from .models import Agency, AgencyMember, Category, Kecamatan, MemberRole, Unit, UnitKind
 from .roles import OPERATOR_GROUP, SUPERVISOR_GROUP
 
 DEMO_PASSWORD = "demo112"
@@ -59,24 +59,27 @@ CATEGORIES: dict[str, CategorySeed] = {
     "lainnya": CategorySeed("Lainnya", 3, ()),
 }
 
-KECAMATAN: tuple[str, ...] = (
-    "Banyumanik",
-    "Candisari",
-    "Gajahmungkur",
-    "Gayamsari",
-    "Genuk",
-    "Gunungpati",
-    "Mijen",
-    "Ngaliyan",
-    "Pedurungan",
-    "Semarang Barat",
-    "Semarang Selatan",
-    "Semarang Tengah",
-    "Semarang Timur",
-    "Semarang Utara",
-    "Tembalang",
-    "Tugu",
-)
+# name: approximate centre (latitude, longitude), for travel-time estimates when a report or
+# a unit has no coordinates of its own (units.recommend). Administrators refine them.
+KECAMATAN_CENTROIDS: dict[str, tuple[float, float]] = {
+    "Banyumanik": (-7.0640, 110.4190),
+    "Candisari": (-7.0090, 110.4290),
+    "Gajahmungkur": (-7.0140, 110.4070),
+    "Gayamsari": (-6.9920, 110.4500),
+    "Genuk": (-6.9600, 110.4800),
+    "Gunungpati": (-7.0900, 110.3700),
+    "Mijen": (-7.0550, 110.3100),
+    "Ngaliyan": (-7.0000, 110.3450),
+    "Pedurungan": (-7.0000, 110.4800),
+    "Semarang Barat": (-6.9780, 110.3900),
+    "Semarang Selatan": (-6.9990, 110.4220),
+    "Semarang Tengah": (-6.9800, 110.4160),
+    "Semarang Timur": (-6.9760, 110.4370),
+    "Semarang Utara": (-6.9600, 110.4150),
+    "Tembalang": (-7.0550, 110.4450),
+    "Tugu": (-6.9850, 110.3100),
+}
+KECAMATAN: tuple[str, ...] = tuple(KECAMATAN_CENTROIDS)
 
 
 def kecamatan_code(name: str) -> str:
@@ -111,16 +114,68 @@ def seed_configuration() -> SeedResult:
         result.categories = len(CATEGORIES)
     if not Kecamatan.objects.exists():
         Kecamatan.objects.bulk_create(
-            Kecamatan(code=kecamatan_code(name), name=name) for name in KECAMATAN
+            Kecamatan(code=kecamatan_code(name), name=name, latitude=lat, longitude=lng)
+            for name, (lat, lng) in KECAMATAN_CENTROIDS.items()
         )
         result.kecamatan = len(KECAMATAN)
     directory.changed()  # bulk_create sends no post_save
     return result
 
 
+# The demo fleet: agency → (call-sign prefix, kind, how many), placed in turn at these homes.
+FLEET: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "ambulans": (("AMB", UnitKind.AMBULANCE, 6),),
+    "damkar": (("DMK", UnitKind.FIRE_ENGINE, 4), ("DMK-R", UnitKind.RESCUE, 1)),
+    "polrestabes": (("POL", UnitKind.PATROL_CAR, 6), ("POL-M", UnitKind.MOTORBIKE, 2)),
+    "dishub": (("DSH", UnitKind.PATROL_CAR, 3), ("DSH-D", UnitKind.TOW_TRUCK, 2)),
+    "bpbd": (("BPB", UnitKind.RESCUE, 3),),
+    "dpu": (("DPU", UnitKind.CREW, 3),),
+    "satpolpp": (("SPP", UnitKind.PATROL_CAR, 3),),
+    "pln": (("PLN", UnitKind.CREW, 2),),
+    "basarnas": (("SAR", UnitKind.RESCUE, 2),),
+}
+FLEET_HOMES = (
+    "semarang_tengah", "banyumanik", "pedurungan", "semarang_barat", "tembalang", "genuk",
+    "ngaliyan", "semarang_utara", "gajahmungkur", "mijen", "gunungpati", "tugu",
+)  # fmt: skip
+
+
+def field_username(agency_code: str) -> str:
+    return f"{agency_code}-lapangan"
+
+
+@transaction.atomic
+def seed_demo_units() -> int:
+    """The demo fleet (FLEET), each unit at its home kecamatan's centre, only into an empty
+    table. Returns how many units were created."""
+    if Unit.objects.exists():
+        return 0
+    homes = {k.code: k for k in Kecamatan.objects.filter(code__in=FLEET_HOMES)}
+    units = []
+    for agency in Agency.objects.filter(code__in=FLEET):
+        turn = 0
+        for prefix, kind, count in FLEET[agency.code]:
+            for number in range(1, count + 1):
+                home = homes.get(FLEET_HOMES[turn % len(FLEET_HOMES)])
+                turn += 1
+                units.append(
+                    Unit(
+                        agency=agency,
+                        # AMB-01…; a second kind of the agency: DMK-R1, POL-M2
+                        call_sign=f"{prefix}{number}"
+                        if "-" in prefix
+                        else f"{prefix}-{number:02d}",
+                        kind=kind,
+                        home_kecamatan=home,
+                    )
+                )
+    Unit.objects.bulk_create(units)
+    return len(units)
+
+
 def demo_usernames() -> list[str]:
     """The demo accounts' usernames (the deploy check refuses them in production)."""
-    return ["operator", "supervisor", *AGENCIES]
+    return ["operator", "supervisor", *AGENCIES, *map(field_username, AGENCIES)]
 
 
 @transaction.atomic
@@ -149,5 +204,10 @@ def seed_demo_users() -> int:
     for agency in Agency.objects.filter(code__in=AGENCIES):
         user, created = make(agency.code, f"Petugas {agency.short_name}")
         AgencyMember.objects.get_or_create(user=user, defaults={"agency": agency})
+        created_count += created
+        user, created = make(field_username(agency.code), f"Petugas lapangan {agency.short_name}")
+        AgencyMember.objects.get_or_create(
+            user=user, defaults={"agency": agency, "role": MemberRole.FIELD}
+        )
         created_count += created
     return created_count

@@ -22,6 +22,7 @@ from . import exports
 from .api import PerformanceFilterSerializer
 from .models import Agency, Category, Kecamatan, Priority
 from .performance import (
+    FAR_ARRIVAL_METRES,
     MIN_RANKED_SAMPLES,
     PerformanceFilter,
     agency_drilldown,
@@ -186,6 +187,8 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
         "target_shown": minutes_seconds(agency.response_target_seconds),
         "slowest": _drilldown_rows(drilldown["slowest"]),
         "escalated": _drilldown_rows(drilldown["escalated"]),
+        "field_checks": _drilldown_rows(drilldown["field_checks"]),
+        "far_metres": FAR_ARRIVAL_METRES,
     }
     return render(request, "performance/agency.html", context)
 

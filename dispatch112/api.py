@@ -61,9 +61,14 @@ class StrictTokenAuthentication(TokenAuthentication):
 
 
 class HasRole(BasePermission):
-    """Signed in, active, and with a role; `roles` narrows it for a view (all by default)."""
+    """Signed in, active, and with a role; `roles` narrows it for a view. By default every
+    desk role; a field officer only where a view says `with_field` (their own unit's work)."""
 
     roles: frozenset[Role] = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_STAFF})
+
+    def __init__(self, *, with_field: bool = False) -> None:
+        if with_field:
+            self.roles = self.roles | {Role.FIELD}
 
     def has_permission(self, request, view) -> bool:
         return user_role(request.user) in self.roles

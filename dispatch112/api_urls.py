@@ -11,6 +11,7 @@ from agencies.api import (
 )
 from dispatch112.auth_views import LogoutView, TokenView
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
+from units.api.views import AssignmentUnitsView, UnitViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -20,10 +21,12 @@ router.register("kecamatan", KecamatanViewSet)
 router.register("reports", ReportViewSet, basename="report")
 router.register("calls", CallViewSet)
 router.register("assignments", AssignmentViewSet, basename="assignment")
+router.register("units", UnitViewSet, basename="unit")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("stats/agencies/", AgencyPerformanceView.as_view(), name="agency-performance"),
+    path("assignments/<int:pk>/units/", AssignmentUnitsView.as_view(), name="assignment-units"),
     path("", include(router.urls)),
 ]

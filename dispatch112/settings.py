@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "agencies",
     "reports",
     "notifications",
+    "units",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
     "anonymise-old-callers": {
         "task": "reports.tasks.anonymise_old_callers",
         "schedule": timedelta(hours=24),
+    },
+    "prune-unit-tracks": {
+        "task": "units.tasks.prune_tracks",
+        "schedule": timedelta(hours=1),
     },
 }
 
@@ -430,6 +435,17 @@ DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(
 DISPATCH_RETENTION_DAYS = env.int("DISPATCH_RETENTION_DAYS", default=730)
 # Prefix of the human-readable report number, e.g. LAP-20261125-0042.
 DISPATCH_REPORT_PREFIX = env.str("DISPATCH_REPORT_PREFIX", default="LAP")
+# Field units (SPEC §7): the speed travel-time estimates assume (straight line × the road
+# factor), how long units' position tracks are kept, and the offline-sync rules of the field
+# app (a tap is kept as its step's time unless it is this far in the future; one that
+# reaches the server this long after it was tapped is marked as synced late).
+DISPATCH_UNIT_SPEED_KMH = env.float("DISPATCH_UNIT_SPEED_KMH", default=30.0)
+DISPATCH_ROAD_FACTOR = env.float("DISPATCH_ROAD_FACTOR", default=1.4)
+DISPATCH_TRACK_DAYS = env.int("DISPATCH_TRACK_DAYS", default=7)
+DISPATCH_FUTURE_TOLERANCE_SECONDS = 120
+DISPATCH_LATE_SYNC_SECONDS = 120
+# A position is published live to each dashboard at most once per unit per this many seconds.
+DISPATCH_POSITION_COALESCE_SECONDS = 1.0
 
 LOGGING = {
     "version": 1,

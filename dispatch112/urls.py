@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("agency/", views.agency_dashboard, name="agency-dashboard"),
     path("board/", views.board, name="board"),
+    path("field/", include("units.urls")),
     path("performance/", performance_views.performance, name="performance"),
     path(
         "performance/agency/<slug:code>/",

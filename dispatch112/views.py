@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
-from agencies.models import Agency, Category, Kecamatan
+from agencies.models import Agency, Category, Kecamatan, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role
 from reports.models import AssignmentStatus, CallOutcome, CloseReason
 
@@ -23,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         Role.OPERATOR: "console",
         Role.SUPERVISOR: "board",
         Role.AGENCY_STAFF: "agency-dashboard",
+        Role.FIELD: "field",
     }.get(user_role(request.user))
     if landing:
         return redirect(landing)
@@ -40,6 +41,8 @@ def _live_config(request: HttpRequest, **extra) -> dict:
             "assignment": {str(k): str(v) for k, v in AssignmentStatus.choices},
             "outcome": {str(k): str(v) for k, v in CallOutcome.choices},
             "close": {str(k): str(v) for k, v in CloseReason.choices},
+            "unit": {str(k): str(v) for k, v in UnitStatus.choices},
+            "kind": {str(k): str(v) for k, v in UnitKind.choices},
         },
         **extra,
     }

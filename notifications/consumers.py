@@ -10,10 +10,12 @@ import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from agencies.roles import Role, user_agency, user_role
+from agencies.models import Unit
+from agencies.roles import Role, user_agency, user_role, user_unit_id
 from reports.api.serializers import AssignmentSerializer, ReportSerializer
 from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
 from reports.privacy import phone_visible_to
@@ -26,13 +28,15 @@ from reports.selectors import (
 
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
-from .payloads import agencies_left, for_agency_staff, live_payloads
-from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop
+from .payloads import agencies_left, for_agency_staff, live_payloads, units_data
+from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop, unit_group
 from .revocation import session_group, token_group, user_group
 
 logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
+# A field officer signed on to another unit, or off: the app reconnects into its new groups.
+UNIT_CHANGED = 4001
 UNSUPPORTED_DATA = 1003  # a binary frame: the protocol is JSON text
 # A client's frames are a few dozen characters (`resume`); anything this long is not parsed.
 MAX_FRAME_CHARS = 64 * 1024
@@ -66,7 +70,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         groups = await database_sync_to_async(_groups_for)(user)
-        if not groups:
+        if groups is None:
             # Accept first: a close code only reaches the client on an open socket.
             await self.accept()
             await self.close(code=UNAUTHENTICATED)
@@ -104,6 +108,34 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         for text in texts:
             await self.send(text_data=text)
+
+    async def deliver_position(self, unit_id: int, text: str) -> None:
+        """A unit's position: at most one per unit per DISPATCH_POSITION_COALESCE_SECONDS
+        to this dashboard, the latest winning (SPEC §7: a wall of 500 units moving every
+        few seconds must not flood a phone on a weak signal)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        pending = self.__dict__.setdefault("positions_pending", {})
+        sent = self.__dict__.setdefault("positions_sent", {})
+        if unit_id in pending:
+            pending[unit_id] = text  # its flush is already scheduled: the latest goes
+            return
+        wait = sent.get(unit_id, -1e9) + settings.DISPATCH_POSITION_COALESCE_SECONDS - now
+        if wait <= 0 and self.held is None:
+            sent[unit_id] = now
+            await self.send(text_data=text)
+            return
+        pending[unit_id] = text
+        loop.call_later(max(wait, 0.05), self._flush_position, unit_id)
+
+    def _flush_position(self, unit_id: int) -> None:
+        if self.left:
+            return
+        text = self.positions_pending.pop(unit_id, None)
+        if text is not None:
+            task = asyncio.ensure_future(self.deliver_position(unit_id, text))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
 
     async def layer_lost(self) -> None:
         await self.close(code=LAYER_LOST)
@@ -176,7 +208,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or content.get("type") != "resume":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind in FRAME_HANDLERS and kind != "resume":
+            reply = await FRAME_HANDLERS[kind](self.user, content)
+            if reply is not None:
+                await self.send_json(reply)
+            return
+        if kind != "resume":
             await self.send_json({"type": "error", "detail": "unknown message type"})
             return
         after = content.get("last_event_id")
@@ -196,6 +234,21 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """The user signed out or was deactivated: the dashboard goes to the login page."""
         await self.close(code=UNAUTHENTICATED)
 
+    async def unit_changed(self, message):
+        """A field officer signed on to another unit or off: reconnect into the new groups."""
+        await self.close(code=UNIT_CHANGED)
+
+
+# Frames a client may send besides `resume`, by type: an app that takes frames of its own
+# registers a handler (units/ registers "position"), which gets the user and the frame and
+# returns the reply frame or None. notifications/ never imports the apps above it.
+FRAME_HANDLERS: dict = {"resume": None}
+_background: set = set()
+
+
+def register_frame_handler(kind: str, handler) -> None:
+    FRAME_HANDLERS[kind] = handler
+
 
 def _revocation_groups(scope, user) -> list[str]:
     if scope.get("auth_method") == "token":
@@ -204,13 +257,18 @@ def _revocation_groups(scope, user) -> list[str]:
     return [user_group(user.pk)] + ([session_group(session_key)] if session_key else [])
 
 
-def _groups_for(user) -> list[str]:
+def _groups_for(user) -> list[str] | None:
+    """The groups whose live events the user receives; None: refused (no role)."""
     role = user_role(user)
     if role in (Role.OPERATOR, Role.SUPERVISOR):
         return [ALL_REPORTS_GROUP]
     if role == Role.AGENCY_STAFF:
         return [agency_group(user_agency(user).code)]
-    return []
+    if role == Role.FIELD:
+        # Not signed on: accepted, hearing nothing until signing on (which reconnects).
+        unit_id = user_unit_id(user)
+        return [unit_group(unit_id)] if unit_id is not None else []
+    return None
 
 
 def snapshot(user) -> dict:
@@ -238,8 +296,23 @@ def snapshot(user) -> dict:
             {**AssignmentSerializer(by_id[pk]).data, "report": report_data[report_id]}
             for pk, report_id in assignments
         ],
+        "units": units_data(units_visible_to(user)),
     }
     return message if phone_visible_to(user) else for_agency_staff(message)
+
+
+def units_visible_to(user):
+    """Every active unit for the command centre, the agency's for its staff, a field
+    officer's own (SPEC §7)."""
+    units = Unit.objects.filter(active=True).select_related("agency", "home_kecamatan")
+    role = user_role(user)
+    if role in (Role.OPERATOR, Role.SUPERVISOR):
+        return units
+    if role == Role.AGENCY_STAFF:
+        return units.filter(agency=user_agency(user))
+    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
+        return units.filter(pk=unit_id)
+    return units.none()
 
 
 def replay(user, after: int) -> list[dict]:
@@ -256,4 +329,7 @@ def replay(user, after: int) -> list[dict]:
     if phone_visible_to(user):
         return payloads
     code = user_agency(user).code
-    return [for_agency_staff(p, left=code in agencies_left(p)) for p in payloads]
+    return [
+        p if p["type"] == "unit.updated" else for_agency_staff(p, left=code in agencies_left(p))
+        for p in payloads
+    ]

@@ -39,6 +39,8 @@ RETRY_SECONDS = 1.0
 class Member(Protocol):
     async def deliver(self, texts: list[str]) -> None: ...
 
+    async def deliver_position(self, unit_id: int, text: str) -> None: ...
+
     async def layer_lost(self) -> None: ...
 
 
@@ -141,11 +143,15 @@ class ProcessFanout:
                 await self._lose_everyone()
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            if message.get("type") != "dispatch.events":
+            kind = message.get("type")
+            if kind not in ("dispatch.events", "dispatch.position"):
                 continue
             for member in list(self.members.get(message.get("group"), ())):
                 try:
-                    await member.deliver(message["texts"])
+                    if kind == "dispatch.events":
+                        await member.deliver(message["texts"])
+                    else:  # coalesced per dashboard (consumers.EventsConsumer)
+                        await member.deliver_position(message["unit"], message["text"])
                 except Exception:
                     logger.exception("Could not write to a dashboard")
 

@@ -37,6 +37,11 @@ def agency_group(code: str) -> str:
     return f"agency.{code}"
 
 
+def unit_group(unit_id: int) -> str:
+    """The field officers signed on to one unit."""
+    return f"unit.{unit_id}"
+
+
 class _Batch:
     """The events of one transaction on one connection, flushed by one on_commit callback."""
 
@@ -53,7 +58,8 @@ class _Batch:
         self.same_savepoint = self.same_savepoint and savepoints == self.savepoints
 
     def flush(self) -> None:
-        reports = [report_in_memory(e) for e in self.events]
+        # A unit's own events have no report: their payload reads the unit (payloads).
+        reports = [report_in_memory(e) for e in self.events if e.report_id is not None]
         if self.same_savepoint and all(reports):
             publish_events(sorted(self.events, key=lambda e: e.pk))
             # Only for this transaction: the same object in a later one may be out of date.
@@ -120,7 +126,7 @@ def publish(event_ids: list[int]) -> None:
 
 def publish_events(events: list[Event]) -> None:
     """publish() for events already read (or just written), ordered by id."""
-    from .payloads import agency_recipients, for_agency_staff, live_payloads
+    from .payloads import agency_recipients, for_agency_staff, live_payloads, unit_recipients
 
     if not events:
         return
@@ -131,16 +137,27 @@ def publish_events(events: list[Event]) -> None:
     # dashboard; each group gets one message carrying the transaction's events in order.
     texts_by_group: dict[str, list[str]] = defaultdict(list)
     for payload in payloads:
+        if payload["type"] == "unit.updated":  # no caller in it: the same text for all
+            text, unit = encode(payload), payload["unit"]
+            for group in (ALL_REPORTS_GROUP, agency_group(unit["agency"]), unit_group(unit["id"])):
+                texts_by_group[group].append(text)
+            continue
         texts_by_group[ALL_REPORTS_GROUP].append(encode(payload))
         # The agencies on the report, as the payload shows it (no query of its own).
         engaged, leaving = agency_recipients(payload)
-        if engaged:
+        # Field officers: what their agency's staff get, for the reports their unit serves.
+        serving, unit_leaving = unit_recipients(payload)
+        if engaged or serving:
             # Agency staff get the caller's number masked (reports.privacy).
             masked = encode(for_agency_staff(payload))
             for code in engaged:
                 texts_by_group[agency_group(code)].append(masked)
         for code in leaving:
             texts_by_group[agency_group(code)].append(encode(for_agency_staff(payload, left=True)))
+        for unit_id in serving:
+            texts_by_group[unit_group(unit_id)].append(masked)
+        for unit_id in unit_leaving:
+            texts_by_group[unit_group(unit_id)].append(encode(for_agency_staff(payload, left=True)))
     deliveries = [
         (group, {"type": "dispatch.events", "group": group, "texts": texts})
         for group, texts in texts_by_group.items()
@@ -248,3 +265,36 @@ async def _send_all(deliveries: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     async with asyncio.timeout(PUBLISH_TIMEOUT):
         await asyncio.gather(*(layer.group_send(group, message) for group, message in deliveries))
+
+
+# --- Positions (SPEC §7): live only, never an Event -----------------------------------------------
+
+POSITION_MESSAGE = "dispatch.position"
+
+
+def position_deliveries(unit) -> list[tuple[str, dict]]:
+    """`unit.position` for the command centre and the unit's agency: one message per group,
+    which each process's fan-out coalesces per dashboard (fanout.py, consumers.py)."""
+    from .payloads import position_payload
+
+    text = encode(position_payload(unit))
+    groups = (ALL_REPORTS_GROUP, agency_group(unit.agency.code))
+    return [
+        (group, {"type": POSITION_MESSAGE, "group": group, "unit": unit.pk, "text": text})
+        for group in groups
+    ]
+
+
+def publish_position_on_commit(unit) -> None:
+    """Sends the unit's new position once the transaction that stored it commits."""
+    deliveries = position_deliveries(unit)
+    transaction.on_commit(lambda: deliver_safely(deliveries), robust=True)
+
+
+async def publish_position_async(unit) -> None:
+    """The same from a consumer's event loop (positions sent over the field app's socket);
+    an outage is logged: the next position follows in seconds."""
+    try:
+        await _send_all(position_deliveries(unit))
+    except Exception:
+        logger.exception("A unit position was not published")

@@ -2,15 +2,21 @@
 
 Rows are changed only through reports.services; nothing here has business logic."""
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import PRIORITY_VALIDATORS, Agency, Category, Kecamatan, Priority
+from agencies.models import (
+    PRIORITY_VALIDATORS,
+    Agency,
+    Category,
+    Kecamatan,
+    Priority,
+    Unit,
+    coordinate_field,
+)
 
 USER = settings.AUTH_USER_MODEL
 
@@ -160,22 +166,8 @@ class Report(models.Model):
         related_name="reports",
         verbose_name=_("kecamatan"),
     )
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
-    )
+    latitude = coordinate_field(_("latitude"), 90)
+    longitude = coordinate_field(_("longitude"), 180)
     received_at = models.DateTimeField(_("received at"))
     operator = models.ForeignKey(
         USER, on_delete=models.PROTECT, related_name="reports", verbose_name=_("operator")
@@ -309,9 +301,33 @@ class Assignment(models.Model):
     eta_minutes = models.PositiveSmallIntegerField(
         _("ETA (minutes)"), null=True, blank=True, validators=[MaxValueValidator(1440)]
     )
+    # The unit sent: its call sign as text (free text for an agency without units), and
+    # for an agency with units the unit itself, which serves this assignment alone while it
+    # is dispatched or on scene (constraint below).
     unit = models.CharField(_("unit"), max_length=80, blank=True)
+    unit_ref = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("unit (fleet)"),
+    )
+    # The crew's *Berangkat*: when the unit actually rolled (turnout time = this − dispatch).
+    departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
+    departed_by = _actor(_("departure marked by"))
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     arrived_by = _actor(_("arrival marked by"))
+    # Where the arrival was tapped (the phone's GPS), and how far that was from the report.
+    arrival_latitude = models.FloatField(_("arrival latitude"), null=True, blank=True)
+    arrival_longitude = models.FloatField(_("arrival longitude"), null=True, blank=True)
+    arrival_accuracy_m = models.FloatField(_("arrival accuracy (m)"), null=True, blank=True)
+    arrival_distance_m = models.PositiveIntegerField(
+        _("arrival distance from the report (m)"), null=True, blank=True
+    )
+    # The arrival reached the server more than DISPATCH_LATE_SYNC_SECONDS after it was tapped
+    # (queued on a phone without network): arrived_at is the tap, the event has the receipt.
+    arrival_synced_late = models.BooleanField(_("arrival synced late"), default=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = _actor(_("resolved by"))
     resolution_note = models.TextField(_("resolution note"), blank=True, max_length=2000)
@@ -374,10 +390,20 @@ class Assignment(models.Model):
                 condition=~Q(status=AssignmentStatus.DISPATCHED) | Q(eta_minutes__isnull=False),
                 name="assignment_dispatched_has_eta",
             ),
+            # One unit serves one assignment at a time (SPEC §7).
+            models.UniqueConstraint(
+                fields=["unit_ref"],
+                condition=Q(status__in=["dispatched", "on_scene"]),
+                name="assignment_one_per_busy_unit",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.report_id} → {self.agency_id} ({self.status})"
+
+
+# The statuses in which an assignment holds its unit.
+UNIT_BUSY_STATUSES = (AssignmentStatus.DISPATCHED, AssignmentStatus.ON_SCENE)
 
 
 class Event(AppendOnlyModel):
@@ -389,8 +415,22 @@ class Event(AppendOnlyModel):
     clears those on calls and reports, and this log is never rewritten."""
 
     id = models.BigAutoField(primary_key=True)
+    # Empty only for a unit's own events (signed on, out of service…), which have `unit`.
     report = models.ForeignKey(
-        Report, on_delete=models.PROTECT, related_name="events", verbose_name=_("report")
+        Report,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("report"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("unit"),
     )
     assignment = models.ForeignKey(
         Assignment,
@@ -416,6 +456,12 @@ class Event(AppendOnlyModel):
         ordering = ["id"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(report__isnull=False) | Q(unit__isnull=False),
+                name="event_about_report_or_unit",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.kind}"
@@ -472,3 +518,26 @@ class PersonalDataAccess(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.field} of {self.report_id}"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a request sent with an `Idempotency-Key` header (the field app's
+    queued taps, SPEC §7): a replay of the same key by the same user gets this answer back
+    and changes nothing. Written in the transaction of the change it answers."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    path = models.CharField(max_length=200)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"

@@ -16,7 +16,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from agencies.roles import Role, user_agency, user_role
+from agencies import geo
+from agencies.roles import Role, user_agency, user_role, user_unit_id
 
 from .models import (
     LEFT_ASSIGNMENT_STATUSES,
@@ -39,12 +40,15 @@ LEAVING_EVENT_KINDS = ("assignment.rejected", "assignment.cancelled")
 
 def reports_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
     """Operators and supervisors see every report; agency staff only reports assigned to
-    their agency; anyone else nothing."""
+    their agency; a field officer only those their unit was sent to (SPEC §7: what their
+    agency's staff see of their unit's assignments); anyone else nothing."""
     role = user_role(user)
     if role in (Role.OPERATOR, Role.SUPERVISOR):
         return Report.objects.all()
     if role == Role.AGENCY_STAFF:
         return Report.objects.filter(assignments__agency=user_agency(user))
+    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
+        return Report.objects.filter(assignments__unit_ref_id=unit_id)
     return Report.objects.none()
 
 
@@ -64,6 +68,11 @@ def reports_engaged_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Repor
             assignments__agency=user_agency(user),
             assignments__status__in=ENGAGED_ASSIGNMENT_STATUSES,
         )
+    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
+        return Report.objects.filter(
+            assignments__unit_ref_id=unit_id,
+            assignments__status__in=ENGAGED_ASSIGNMENT_STATUSES,
+        )
     return Report.objects.none()
 
 
@@ -78,14 +87,27 @@ def has_left(report: Report, agency_id: int | None) -> bool:
 
 def events_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Event]:
     """The live events the user may receive (on resume): every event of the reports they
-    take part in, and for a report their agency left, only the event that says so."""
+    take part in, and for a report their agency left, only the event that says so; and the
+    units' own events: every unit's for the command centre, the agency's units' for its
+    staff, their own unit's for a field officer."""
+    role = user_role(user)
     events = Event.objects.filter(report__in=reports_engaged_by(user).values("pk"))
-    if user_role(user) != Role.AGENCY_STAFF:
-        return events
-    leaving = Event.objects.filter(
-        assignment__agency=user_agency(user), kind__in=LEAVING_EVENT_KINDS
-    )
-    return events | leaving
+    if role in (Role.OPERATOR, Role.SUPERVISOR):
+        return events | Event.objects.filter(report__isnull=True)
+    if role == Role.AGENCY_STAFF:
+        agency = user_agency(user)
+        return (
+            events
+            | Event.objects.filter(assignment__agency=agency, kind__in=LEAVING_EVENT_KINDS)
+            | Event.objects.filter(report__isnull=True, unit__agency=agency)
+        )
+    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
+        return (
+            events
+            | Event.objects.filter(assignment__unit_ref_id=unit_id, kind__in=LEAVING_EVENT_KINDS)
+            | Event.objects.filter(report__isnull=True, unit_id=unit_id)
+        )
+    return events
 
 
 def assignments_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Assignment]:
@@ -173,11 +195,7 @@ def possible_duplicates(
 
 
 def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Haversine distance."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+    return geo.metres(lat1, lng1, lat2, lng2)
 
 
 def with_details(reports: QuerySet[Report]) -> QuerySet[Report]:

@@ -17,15 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agencies import directory
-from agencies.models import Category, Kecamatan
-from agencies.roles import Role, user_agency, user_role
+from agencies import directory, geo
+from agencies.models import Category, Kecamatan, Unit, UnitStatus
+from agencies.roles import Role, user_agency, user_role, user_unit_id
 from agencies.routing import route
 from notifications.publish import mark_loaded_for_live, publish_on_commit
 
 from .errors import ActionForbidden, TransitionNotAllowed
 from .models import (
     OPEN_ASSIGNMENT_STATUSES,
+    UNIT_BUSY_STATUSES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -44,9 +45,11 @@ from .validation import (
     clean_choice,
     clean_coordinate,
     clean_id,
+    clean_position,
     clean_received_at,
     clean_text,
     resolve_by_code,
+    step_time,
 )
 
 User = AbstractBaseUser
@@ -58,16 +61,18 @@ def _require_role(user: User, *roles: Role) -> None:
 
 
 def event_record(
-    report: Report,
+    report: Report | None,
     kind: str,
     *,
     actor: User | None,
     assignment: Assignment | None = None,
+    unit: Unit | None = None,
     data: dict | None = None,
 ) -> Event:
-    """Appends an Event and has it published once the surrounding transaction commits."""
+    """Appends an Event and has it published once the surrounding transaction commits. An
+    event is about a report (and maybe one of its assignments) or about a unit."""
     event = Event.objects.create(
-        report=report, assignment=assignment, kind=kind, actor=actor, data=data or {}
+        report=report, assignment=assignment, unit=unit, kind=kind, actor=actor, data=data or {}
     )
     publish_on_commit(event)
     return event
@@ -383,6 +388,14 @@ ASSIGNMENT_ACTIONS: dict[str, AssignmentAction] = {
             "dispatched",
             gettext_lazy("dispatch"),
         ),
+        # The crew's *Berangkat*: the unit rolls (it stays dispatched; turnout time ends).
+        AssignmentAction(
+            "depart",
+            frozenset({"dispatched"}),
+            AssignmentStatus.DISPATCHED,
+            "departed",
+            gettext_lazy("mark departure"),
+        ),
         AssignmentAction(
             "arrive",
             frozenset({"dispatched"}),
@@ -415,6 +428,40 @@ ASSIGNMENT_ACTIONS: dict[str, AssignmentAction] = {
 }
 
 
+# The steps a field officer takes on their own unit's assignment (SPEC §7).
+FIELD_ACTIONS = frozenset({"depart", "arrive", "resolve"})
+# What becomes of the serving unit when its assignment takes a step.
+UNIT_AFTER = {
+    "arrive": UnitStatus.ON_SCENE,
+    "resolve": UnitStatus.AVAILABLE,
+    "cancel": UnitStatus.AVAILABLE,
+}
+
+
+def _check_source(assignment: Assignment, action: AssignmentAction) -> None:
+    if assignment.status not in action.sources or (
+        action.name == "depart" and assignment.departed_at is not None
+    ):
+        status = assignment.get_status_display()
+        if action.name == "depart" and assignment.departed_at is not None:
+            status = _("already under way")
+        raise TransitionNotAllowed(
+            _("Cannot %(action)s: the assignment is %(status)s.")
+            % {"action": action.label, "status": status}
+        )
+
+
+def _previous_step_at(assignment: Assignment) -> datetime:
+    stamps = (
+        assignment.notified_at,
+        assignment.acknowledged_at,
+        assignment.dispatched_at,
+        assignment.departed_at,
+        assignment.arrived_at,
+    )
+    return max(t for t in stamps if t is not None)
+
+
 def _apply(
     assignment: Assignment,
     action: AssignmentAction,
@@ -422,13 +469,11 @@ def _apply(
     actor: User,
     now: datetime,
     fields: dict | None = None,
+    event_data: dict | None = None,
 ) -> Assignment:
-    """Moves a locked assignment along `action`, stamping time and actor, and emits the Event."""
-    if assignment.status not in action.sources:
-        raise TransitionNotAllowed(
-            _("Cannot %(action)s: the assignment is %(status)s.")
-            % {"action": action.label, "status": assignment.get_status_display()}
-        )
+    """Moves a locked assignment along `action`, stamping time and actor, and emits the
+    Event; the unit serving it follows (UNIT_AFTER)."""
+    _check_source(assignment, action)
     fields = dict(fields or {})
     fields["status"] = action.target
     fields[f"{action.stamp}_at"] = now
@@ -440,40 +485,126 @@ def _apply(
         setattr(assignment, name, value)
     assignment.save(update_fields=list(fields))
     data = {k: v for k, v in fields.items() if k in ("eta_minutes", "unit", "reject_reason")}
+    if "arrival_distance_m" in fields:
+        data["arrival_distance_m"] = fields["arrival_distance_m"]
     event_record(
         assignment.report,
         f"assignment.{action.stamp}",
         actor=actor,
         assignment=assignment,
-        data={"status": action.target, **data},
+        data={"status": action.target, **data, **(event_data or {})},
     )
+    if action.name in UNIT_AFTER and assignment.unit_ref_id is not None:
+        unit = Unit.objects.select_for_update(no_key=True).get(pk=assignment.unit_ref_id)
+        unit_set_status(unit, UNIT_AFTER[action.name], actor=actor, assignment=assignment)
     return assignment
 
 
-def _transition(
-    assignment: Assignment | int, action_name: str, *, actor: User, fields: dict | None = None
-) -> Assignment:
-    action = ASSIGNMENT_ACTIONS[action_name]
+def unit_set_status(
+    unit: Unit,
+    status: str,
+    *,
+    actor: User | None,
+    assignment: Assignment | None = None,
+    reason: str = "",
+) -> Unit:
+    """Sets a locked unit's status and records `unit.updated` (published after commit)."""
+    if unit.status == status and not reason:
+        return unit
+    unit.status = status
+    unit.save(update_fields=["status"])
+    event_record(
+        None,
+        "unit.updated",
+        actor=actor,
+        unit=unit,
+        data={
+            "status": status,
+            "assignment": assignment.pk if assignment is not None else None,
+            "reason": reason,
+        },
+    )
+    return unit
+
+
+def _lock(assignment: Assignment | int) -> Assignment:
     assignment_id = assignment.pk if isinstance(assignment, Assignment) else assignment
-    with transaction.atomic():
-        # The row lock serialises concurrent actions: the second one sees the new status.
-        locked = (
-            Assignment.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("report", "agency")
-            .get(pk=assignment_id)
+    # The row lock serialises concurrent actions: the second one sees the new status.
+    return (
+        Assignment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("report", "report__kecamatan", "agency")
+        .get(pk=assignment_id)
+    )
+
+
+def _check_allowed(assignment: Assignment, action_name: str, actor: User) -> None:
+    role = user_role(actor)
+    if action_name == "cancel":
+        allowed = role == Role.OPERATOR
+    elif role == Role.FIELD:
+        # A field officer acts on the assignment of the unit they are signed on to.
+        allowed = (
+            action_name in FIELD_ACTIONS
+            and assignment.unit_ref_id is not None
+            and assignment.unit_ref_id == user_unit_id(actor)
         )
-        role = user_role(actor)
-        if action_name == "cancel":
-            allowed = role == Role.OPERATOR
-        else:
-            # Agency staff act on their own agency's work; an operator may record a step an
-            # agency reported by radio or phone.
-            allowed = role == Role.OPERATOR or (
-                role == Role.AGENCY_STAFF and user_agency(actor) == locked.agency
-            )
-        if not allowed:
-            raise ActionForbidden(_("You may not act on this assignment."))
-        return _apply(locked, action, actor=actor, now=timezone.now(), fields=fields)
+    else:
+        # Agency staff act on their own agency's work; an operator may record a step an
+        # agency reported by radio or phone.
+        allowed = role == Role.OPERATOR or (
+            role == Role.AGENCY_STAFF and user_agency(actor) == assignment.agency
+        )
+    if not allowed:
+        raise ActionForbidden(_("You may not act on this assignment."))
+
+
+def _transition(
+    assignment: Assignment | int,
+    action_name: str,
+    *,
+    actor: User,
+    fields: dict | None = None,
+    field: dict | None = None,
+) -> Assignment:
+    """`field`: what a phone sent with the step (occurred_at, position), SPEC §7."""
+    action = ASSIGNMENT_ACTIONS[action_name]
+    field = field or {}
+    with transaction.atomic():
+        locked = _lock(assignment)
+        _check_allowed(locked, action_name, actor)
+        _check_source(locked, action)
+        now = timezone.now()
+        timing = step_time(field.get("occurred_at"), previous=_previous_step_at(locked), now=now)
+        fields = dict(fields or {})
+        if action_name == "arrive":
+            fields.update(_arrival_fields(locked, field.get("position"), late=timing["late"]))
+        return _apply(
+            locked, action, actor=actor, now=timing["at"], fields=fields,
+            event_data=timing["event"],
+        )  # fmt: skip
+
+
+def _arrival_fields(assignment: Assignment, position, *, late: bool) -> dict:
+    """Where the arrival was tapped, and how far from the report's own coordinates."""
+    fields = {"arrival_synced_late": late}
+    if position is None:
+        return fields
+    lat, lng, accuracy = position
+    fields.update(arrival_latitude=lat, arrival_longitude=lng, arrival_accuracy_m=accuracy)
+    report = assignment.report
+    if report.latitude is not None:
+        fields["arrival_distance_m"] = round(
+            geo.metres(lat, lng, float(report.latitude), float(report.longitude))
+        )
+    return fields
+
+
+def _field_input(errors: Errors, occurred_at=None, latitude=None, longitude=None, accuracy_m=None):
+    if occurred_at is not None and not isinstance(occurred_at, datetime):
+        errors.add("occurred_at", _("Give a date and time (ISO 8601)."))
+        occurred_at = None
+    position = clean_position(errors, latitude, longitude, accuracy_m, required=False)
+    return {"occurred_at": occurred_at, "position": position}
 
 
 def assignment_acknowledge(*, assignment: Assignment | int, actor: User) -> Assignment:
@@ -482,32 +613,159 @@ def assignment_acknowledge(*, assignment: Assignment | int, actor: User) -> Assi
 
 
 def assignment_dispatch(
-    *, assignment: Assignment | int, actor: User, eta_minutes: int, unit: str = ""
+    *,
+    assignment: Assignment | int,
+    actor: User,
+    eta_minutes: int | None = None,
+    unit: str = "",
+    divert: bool = False,
 ) -> Assignment:
-    """notified/acknowledged → dispatched, with the unit sent and its ETA in minutes."""
+    """notified/acknowledged → dispatched, with the unit sent and its ETA in minutes.
+
+    Where the agency has units, `unit` is one of its call signs: unknown → 400 listing the
+    available ones; a unit that is not available → 409 unless `divert`, which takes it off
+    the assignment it serves (an event on both); the unit goes en route, and the ETA defaults
+    to the travel estimate. An agency without units names its unit in free text."""
     errors = Errors()
-    if isinstance(eta_minutes, bool) or not isinstance(eta_minutes, int):
+    if eta_minutes is not None and (
+        isinstance(eta_minutes, bool) or not isinstance(eta_minutes, int)
+    ):
         errors.add("eta_minutes", _("Give the ETA in whole minutes."))
-    elif not 0 <= eta_minutes <= 1440:
+    elif eta_minutes is not None and not 0 <= eta_minutes <= 1440:
         errors.add("eta_minutes", _("The ETA is between 0 and 1440 minutes."))
     unit = clean_text(errors, "unit", unit, max_length=80)
     errors.raise_if_any()
-    return _transition(
-        assignment, "dispatch", actor=actor, fields={"eta_minutes": eta_minutes, "unit": unit}
+    action = ASSIGNMENT_ACTIONS["dispatch"]
+    with transaction.atomic():
+        locked = _lock(assignment)
+        _check_allowed(locked, "dispatch", actor)
+        _check_source(locked, action)
+        fleet = Unit.objects.filter(agency_id=locked.agency_id, active=True)
+        fields = {"unit": unit}
+        if fleet.exists():
+            chosen = _dispatchable_unit(locked, fleet, unit, divert=divert, actor=actor)
+            fields.update(unit=chosen.call_sign, unit_ref=chosen)
+            if eta_minutes is None:
+                eta_minutes = _estimated_eta(chosen, locked.report)
+            if eta_minutes is None:
+                raise ValidationError(
+                    {"eta_minutes": [_("No travel estimate: the report has no location. "
+                                       "Give the ETA in whole minutes.")]}
+                )  # fmt: skip
+        if eta_minutes is None:
+            raise ValidationError({"eta_minutes": [_("Give the ETA in whole minutes.")]})
+        fields["eta_minutes"] = eta_minutes
+        dispatched = _apply(locked, action, actor=actor, now=timezone.now(), fields=fields)
+        if dispatched.unit_ref_id is not None:
+            unit_set_status(
+                dispatched.unit_ref, UnitStatus.EN_ROUTE, actor=actor, assignment=dispatched,
+                reason="dispatched",
+            )  # fmt: skip
+        return dispatched
+
+
+def _dispatchable_unit(assignment, fleet, call_sign: str, *, divert: bool, actor) -> Unit:
+    chosen = fleet.select_for_update(no_key=True).filter(call_sign=call_sign.upper()).first()
+    if chosen is None:
+        available = list(
+            fleet.filter(status=UnitStatus.AVAILABLE).values_list("call_sign", flat=True)
+        )
+        message = (
+            _("Choose one of %(agency)s's units. Available now: %(units)s.")
+            % {"agency": assignment.agency.short_name, "units": ", ".join(available)}
+            if available
+            else _("Choose one of %(agency)s's units; none is available now.")
+            % {"agency": assignment.agency.short_name}
+        )
+        raise ValidationError({"unit": [message], "available_units": available or [""]})
+    if chosen.status == UnitStatus.AVAILABLE:
+        return chosen
+    serving = (
+        Assignment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("report")
+        .filter(unit_ref=chosen, status__in=UNIT_BUSY_STATUSES)
+        .first()
+    )
+    if not divert:
+        if serving is not None:
+            message = _("%(unit)s is %(status)s for %(number)s: send divert to take it off.") % {
+                "unit": chosen.call_sign,
+                "status": chosen.get_status_display(),
+                "number": serving.report.number,
+            }
+        else:
+            message = _("%(unit)s is %(status)s: send divert to send it anyway.") % {
+                "unit": chosen.call_sign,
+                "status": chosen.get_status_display(),
+            }
+        raise TransitionNotAllowed(message)
+    if serving is not None:
+        _take_unit_off(serving, chosen, to=assignment, actor=actor)
+    return chosen
+
+
+def _take_unit_off(serving: Assignment, unit: Unit, *, to: Assignment, actor) -> None:
+    """Diverting: the unit leaves the assignment it served. One not yet on scene goes back
+    to acknowledged, waiting for another unit; one on scene keeps its arrival."""
+    fields = {"unit": "", "unit_ref": None}
+    if serving.status == AssignmentStatus.DISPATCHED:
+        fields.update(
+            status=AssignmentStatus.ACKNOWLEDGED, dispatched_at=None, dispatched_by=None,
+            eta_minutes=None, departed_at=None, departed_by=None,
+        )  # fmt: skip
+    for name, value in fields.items():
+        setattr(serving, name, value)
+    serving.save(update_fields=list(fields))
+    event_record(
+        serving.report,
+        "assignment.unit_diverted",
+        actor=actor,
+        assignment=serving,
+        data={
+            "status": serving.status,
+            "unit": unit.call_sign,
+            "to_report": to.report.number,
+            "to_assignment": to.pk,
+        },
     )
 
 
-def assignment_arrive(*, assignment: Assignment | int, actor: User) -> Assignment:
-    """dispatched → on_scene: stops the response-time clock."""
-    return _transition(assignment, "arrive", actor=actor)
+def _estimated_eta(unit: Unit, report: Report) -> int | None:
+    start = geo.place_of(unit.latitude, unit.longitude, unit.home_kecamatan)
+    end = geo.place_of(report.latitude, report.longitude, report.kecamatan)
+    if start is None or end is None:
+        return None
+    return geo.travel_minutes(geo.metres(*start, *end))
 
 
-def assignment_resolve(*, assignment: Assignment | int, actor: User, note: str = "") -> Assignment:
+def assignment_depart(*, assignment: Assignment | int, actor: User, **field) -> Assignment:
+    """The crew rolls (*Berangkat*): the dispatched assignment records when."""
+    errors = Errors()
+    field = _field_input(errors, **field)
+    errors.raise_if_any()
+    return _transition(assignment, "depart", actor=actor, field=field)
+
+
+def assignment_arrive(*, assignment: Assignment | int, actor: User, **field) -> Assignment:
+    """dispatched → on_scene: stops the response-time clock (at the tap's time, SPEC §7),
+    with where it was tapped and how far that is from the report."""
+    errors = Errors()
+    field = _field_input(errors, **field)
+    errors.raise_if_any()
+    return _transition(assignment, "arrive", actor=actor, field=field)
+
+
+def assignment_resolve(
+    *, assignment: Assignment | int, actor: User, note: str = "", **field
+) -> Assignment:
     """on_scene → resolved, with an optional note on what was done."""
     errors = Errors()
     note = clean_text(errors, "note", note, max_length=2000)
+    field = _field_input(errors, **field)
     errors.raise_if_any()
-    return _transition(assignment, "resolve", actor=actor, fields={"resolution_note": note})
+    return _transition(
+        assignment, "resolve", actor=actor, fields={"resolution_note": note}, field=field
+    )
 
 
 def assignment_reject(*, assignment: Assignment | int, actor: User, reason: str) -> Assignment:

@@ -4,7 +4,7 @@ ValidationError keyed by field, so a form or an API client sees all of them at o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -161,3 +161,62 @@ def resolve_by_code(
     if instance is None:
         errors.add(field, _("Unknown code “%(code)s”.") % {"code": value})
     return instance
+
+
+MAX_ACCURACY_M = 100_000
+
+
+def clean_position(
+    errors: Errors, latitude: Any, longitude: Any, accuracy_m: Any = None, *, required: bool
+) -> tuple[float, float, float | None] | None:
+    """A GPS fix: both coordinates in range (or neither, unless `required`), and an
+    accuracy in metres ≥ 0. None when there is no position or it is bad (errors added)."""
+    if latitude in (None, "") and longitude in (None, ""):
+        if required:
+            errors.add("latitude", _("This field is required."))
+            errors.add("longitude", _("This field is required."))
+        return None
+    lat = clean_coordinate(errors, "latitude", latitude, 90)
+    lng = clean_coordinate(errors, "longitude", longitude, 180)
+    if (lat is None) != (lng is None) and not {"latitude", "longitude"} & errors.by_field.keys():
+        errors.add("longitude" if lng is None else "latitude", _("Give both coordinates."))
+    accuracy = None
+    if accuracy_m not in (None, ""):
+        try:
+            if isinstance(accuracy_m, bool):
+                raise ValueError
+            accuracy = float(accuracy_m)
+        except (TypeError, ValueError):
+            errors.add("accuracy_m", _("Must be a number."))
+        else:
+            if not 0 <= accuracy <= MAX_ACCURACY_M:  # NaN fails both
+                errors.add(
+                    "accuracy_m",
+                    _("Between 0 and %(limit)d metres.") % {"limit": MAX_ACCURACY_M},
+                )
+                accuracy = None
+    if lat is None or lng is None or "accuracy_m" in errors.by_field:
+        return None
+    return float(lat), float(lng), accuracy
+
+
+def step_time(occurred_at: datetime | None, *, previous: datetime, now: datetime) -> dict:
+    """When a step taken in the field happened (SPEC §7). The phone's `occurred_at` is the
+    step's time when it is not before the previous step and not more than
+    DISPATCH_FUTURE_TOLERANCE_SECONDS ahead of the server; otherwise the server's receipt time
+    is, and the event says why. A step received more than DISPATCH_LATE_SYNC_SECONDS after it
+    happened is marked `late_sync`. Returns {"at", "event": what the event records}."""
+    if occurred_at is None:
+        return {"at": now, "event": {}, "late": False}
+    event = {  # in UTC, as every time is stored
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        "received_at": now.astimezone(UTC).isoformat(),
+    }
+    future = timedelta(seconds=settings.DISPATCH_FUTURE_TOLERANCE_SECONDS)
+    if occurred_at < previous:
+        return {"at": now, "event": {**event, "occurred_at_ignored": "before_previous_step"},
+                "late": False}  # fmt: skip
+    if occurred_at > now + future:
+        return {"at": now, "event": {**event, "occurred_at_ignored": "in_future"}, "late": False}
+    late = (now - occurred_at).total_seconds() > settings.DISPATCH_LATE_SYNC_SECONDS
+    return {"at": occurred_at, "event": {**event, "late_sync": late}, "late": late}

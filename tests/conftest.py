@@ -7,7 +7,13 @@ from agencies.models import Agency
 from agencies.seed import seed_configuration
 from reports import services
 
-from .factories import AgencyStaffFactory, OperatorFactory, SupervisorFactory
+from .factories import (
+    AgencyStaffFactory,
+    FieldOfficerFactory,
+    OperatorFactory,
+    SupervisorFactory,
+    UnitFactory,
+)
 
 # Tests speak plain HTTP to the app, as the TLS-terminating proxy does in production; servers
 # the tests start inherit this. The redirect itself is tested with production settings in
@@ -125,6 +131,31 @@ def staff_of(city):
 
     def make(code: str):
         return AgencyStaffFactory(agency=Agency.objects.get(code=code))
+
+    return make
+
+
+@pytest.fixture
+def unit_of(city):
+    """unit_of("ambulans", "AMB-01", latitude=…) → a unit of that seeded agency."""
+
+    def make(code: str, call_sign: str, **fields):
+        return UnitFactory(agency=Agency.objects.get(code=code), call_sign=call_sign, **fields)
+
+    return make
+
+
+@pytest.fixture
+def field_officer_of(city):
+    """field_officer_of("ambulans", unit=<Unit>) → a field officer, signed on to `unit`."""
+
+    def make(code: str, unit=None):
+        officer = FieldOfficerFactory(agency=Agency.objects.get(code=code))
+        if unit is not None:
+            member = officer.agency_membership
+            member.unit = unit
+            member.save(update_fields=["unit"])
+        return officer
 
     return make
 

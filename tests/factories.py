@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from agencies.models import Agency, AgencyMember, Category, Kecamatan
+from agencies.models import Agency, AgencyMember, Category, Kecamatan, MemberRole, Unit, UnitKind
 from agencies.roles import OPERATOR_GROUP, SUPERVISOR_GROUP
 
 
@@ -97,3 +97,30 @@ class AgencyMemberFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     agency = factory.SubFactory(AgencyFactory)
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    """A unit of `agency` (pass agency=<Agency>)."""
+
+    class Meta:
+        model = Unit
+
+    agency = factory.SubFactory(AgencyFactory)
+    call_sign = factory.Sequence(lambda n: f"U-{n:02d}")
+    kind = UnitKind.AMBULANCE
+
+
+class FieldOfficerFactory(UserFactory):
+    """A field officer of `agency`, signed on to no unit (tests sign on with the service or
+    the conftest's field_officer_of)."""
+
+    username = factory.Sequence(lambda n: f"field{n}")
+    membership = factory.RelatedFactory(
+        "tests.factories.AgencyMemberFactory",
+        factory_related_name="user",
+        agency=factory.SelfAttribute("..agency"),
+        role=MemberRole.FIELD,
+    )
+
+    class Params:
+        agency = factory.SubFactory(AgencyFactory)

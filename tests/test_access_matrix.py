@@ -10,10 +10,12 @@ Roles (columns, in this order):
   assigned  staff of an agency on the report (Dishub)
   other     staff of an agency not on it (Damkar)
   left      staff of an agency that was on it and rejected (Polrestabes, issue 20 §2)
+  field     Dishub's field officer, signed on to DSH-01: the unit `{assignment}` is dispatched
+            with (SPEC §7); before that step the report is not theirs
 
 The report under test is a traffic jam (kemacetan → Dishub + Polrestabes) logged by an
 operator; `{assignment}` is Dishub's assignment on it, walked to the state each action needs;
-Polrestabes has rejected its own. API cells are HTTP statuses; page cells are statuses (302 =
+Polrestabes has rejected its own. `{unit}` is DSH-01. API cells are HTTP statuses; page cells are statuses (302 =
 to the login page); live-event cells say what the role's websocket receives: `full` (with the
 caller's number), `masked` (number masked), `withheld` (no caller at all: an agency that left
 the report), `-` (nothing), `4401` (refused at connect); `a+b` for both kinds.
@@ -30,6 +32,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
+from agencies.models import Kecamatan
 from dispatch112.asgi import application
 from reports import services
 from reports.models import Event
@@ -38,7 +41,7 @@ from .factories import OperatorFactory, UserFactory
 from .test_events_consumer import run as run_until_settled
 from .waiting import received_until_quiet
 
-ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other", "left"]
+ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other", "left", "field"]
 PHONE = "+6281234567890"
 
 
@@ -53,79 +56,108 @@ def cells(row: str) -> dict[str, str]:
 # assigned other left"
 A = "/api/v1/assignments/{assignment}"
 R = "/api/v1/reports/{report}"
+U = "/api/v1/units/{unit}"
 NEW_REPORT = {"caller_phone": "081299990000", "category": "banjir", "description": "Banjir",
               "address": "Jl. Kaligawe"}  # fmt: skip
 API = [
-    # Configuration: every role reads it. (A method a resource does not have is 405 before any
-# lookup, for every signed-in role: it reveals nothing.)
-    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200 200"),
-    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200 200"),
-    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200 200"),
-    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200 200"),
-    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200 200"),
-    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200 200"),
-    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405 405"),
-    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405 405"),
-    # Reports: created by operators; staff see their agencies' only (others 404).
-    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200 200"),
+    # Configuration: every desk role reads it. (A method a resource does not have is 405 before
+    # any lookup, for every role allowed in: it reveals nothing.) The field app needs none of it.
+    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200 200 403"),
+    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200 200 403"),
+    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200 200 403"),
+    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200 200 403"),
+    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200 200 403"),
+    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200 200 403"),
+    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405 405 403"),
+    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405 405 403"),
+    # Reports: created by operators; staff see their agencies' only (others 404); a field
+    # officer only those their unit was dispatched to.
+    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200 200 200"),
     # Searching by number would unmask a masked one by guessing (issue 20 §1).
     ("GET", "report-list", "/api/v1/reports/?phone=081234567890", None, None,
-                                                                      "401 401 403 200 200 403 403 403"),
-    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403 403"),
-    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404 200"),
-    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405 405"),
-    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405 405"),
-    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404 403"),
-    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404 403"),
-    ("POST", "report-messages", R + "/messages/", {"body": "Siap"}, None, "401 401 403 201 201 201 404 403"),
+                                                                      "401 401 403 200 200 403 403 403 403"),
+    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403 403 403"),
+    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404 200 404"),
+    ("GET", "report-detail", R + "/", None, "dispatched",             "401 401 403 200 200 200 404 200 200"),
+    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405 405 405"),
+    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405 405 405"),
+    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404 403 404"),
+    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, "dispatched",
+                                                                      "401 401 403 200 403 403 404 403 403"),
+    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404 403 404"),
+    ("POST", "report-messages", R + "/messages/", {"body": "Siap"}, "dispatched",
+                                                                      "401 401 403 201 201 201 404 403 201"),
     ("GET", "report-duplicates", "/api/v1/reports/duplicates/?category=kemacetan", None, None,
-                                                                      "401 401 403 200 200 403 403 403"),
+                                                                      "401 401 403 200 200 403 403 403 403"),
     # Calls: the command centre only.
-    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403 403"),
+    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403 403 403"),
     ("POST", "call-list", "/api/v1/calls/", {"caller_phone": "0811111111", "outcome": "prank"},
-                                                                None, "401 401 403 201 403 403 403 403"),
+                                                                None, "401 401 403 201 403 403 403 403 403"),
     ("GET", "call-history", "/api/v1/calls/history/?phone=081234567890", None, None,
-                                                                      "401 401 403 200 200 403 403 403"),
-    # Assignments: only the assigned agency acts; the command centre reads all.
-    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200 200"),
-    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404 404"),
-    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405 405"),
+                                                                      "401 401 403 200 200 403 403 403 403"),
+    # Assignments: only the assigned agency acts (its field officer on its own unit's, in the
+    # field's steps); the command centre reads all.
+    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200 200 200"),
+    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404 404 404"),
+    ("GET", "assignment-detail", A + "/", None, "dispatched",         "401 401 403 200 200 200 404 404 200"),
+    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405 405 405"),
     # An operator may record a step an agency reported by radio; a supervisor only watches.
-    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404 404"),
-    ("POST", "assignment-dispatch", A + "/dispatch/", {"eta_minutes": 5, "unit": "U1"},
-                                                       "acknowledged", "401 401 403 200 403 200 404 404"),
-    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404 404"),
-    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404 404"),
-    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404 404"),
+    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404 404 404"),
+    ("POST", "assignment-dispatch", A + "/dispatch/", {"eta_minutes": 5, "unit": "DSH-01"},
+                                                       "acknowledged", "401 401 403 200 403 200 404 404 404"),
+    ("GET", "assignment-units", A + "/units/", None, None,            "401 401 403 200 200 200 404 404 403"),
+    ("POST", "assignment-depart", A + "/depart/", {}, "dispatched",   "401 401 403 200 403 200 404 404 200"),
+    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404 404 200"),
+    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404 404 200"),
+    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404 404 404"),
+    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, "dispatched",
+                                                                      "401 401 403 409 403 409 404 404 403"),
+    # Units (SPEC §7): the command centre reads all; an agency manages its own; a field
+    # officer signs on to one of them and moves it.
+    ("GET", "unit-list", "/api/v1/units/", None, None,                "401 401 403 200 200 200 200 200 200"),
+    ("POST", "unit-list", "/api/v1/units/", {"call_sign": "X-09", "kind": "crew"}, None,
+                                                                      "401 401 403 403 403 201 201 201 403"),
+    ("GET", "unit-detail", U + "/", None, None,                       "401 401 403 200 200 200 404 404 200"),
+    ("PATCH", "unit-detail", U + "/", {"kind": "tow_truck"}, None,    "401 401 403 403 403 200 404 404 403"),
+    ("DELETE", "unit-detail", U + "/", None, None,                    "401 401 403 405 405 405 405 405 405"),
+    ("POST", "unit-sign-on", U + "/sign-on/", {}, None,               "401 401 403 403 403 403 404 404 200"),
+    ("POST", "unit-sign-off", U + "/sign-off/", {}, None,             "401 401 403 403 403 403 404 404 200"),
+    ("POST", "unit-status", U + "/status/", {"status": "out_of_service"}, None,
+                                                                      "401 401 403 403 403 200 404 404 200"),
+    ("POST", "unit-position", U + "/position/", {"latitude": -6.99, "longitude": 110.42}, None,
+                                                                      "401 401 403 403 403 204 404 404 204"),
     # Statistics: the command centre.
-    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403"),
+    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403 403"),
     # Signing in and out; the schema and its docs are public (no data in them).
-    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200"),
-    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204"),
-    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200 200"),
+    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200 200"),
+    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204 204"),
+    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200 200 200"),
 ]  # fmt: skip
 
 # --- Pages -----------------------------------------------------------------------------------------
 PAGES = [
-    ("home", "/",                                           "302 302 200 302 302 302 302 302"),
-    ("console", "/console/",                                "302 302 403 200 403 403 403 403"),
-    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200 200"),
-    ("board", "/board/",                                    "302 302 403 200 200 403 403 403"),
-    ("performance", "/performance/",                        "302 302 403 200 200 403 403 403"),
-    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403"),
-    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403"),
-    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403 403"),
-    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403"),
-    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403"),
-    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200"),
-    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200"),
-    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200"),
-    ("favicon", "/favicon.ico",                             "301 301 301 301 301 301 301 301"),
-    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302 302"),
-    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302 302"),
-    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302 302"),
-    ("admin", "/admin/",                                    "302 302 302 302 302 302 302 302"),
-    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302 302"),
+    ("home", "/",                                           "302 302 200 302 302 302 302 302 302"),
+    ("console", "/console/",                                "302 302 403 200 403 403 403 403 403"),
+    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200 200 403"),
+    ("field", "/field/",                                    "302 302 403 403 403 403 403 403 200"),
+    ("field-sw", "/field/sw.js",                            "200 200 200 200 200 200 200 200 200"),
+    ("field-manifest", "/field/manifest.webmanifest",       "200 200 200 200 200 200 200 200 200"),
+    ("board", "/board/",                                    "302 302 403 200 200 403 403 403 403"),
+    ("performance", "/performance/",                        "302 302 403 200 200 403 403 403 403"),
+    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403 403"),
+    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403 403"),
+    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403 403 403"),
+    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403 403"),
+    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403 403"),
+    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200 200"),
+    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200 200"),
+    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200 200"),
+    ("favicon", "/favicon.ico",                             "301 301 301 301 301 301 301 301 301"),
+    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302 302 302"),
+    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302 302 302"),
+    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302 302 302"),
+    ("admin", "/admin/",                                    "302 302 302 302 302 302 302 302 302"),
+    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302 302 302"),
 ]  # fmt: skip
 POST_PAGES = {"logout", "set_language"}  # the others are GET
 
@@ -135,15 +167,16 @@ POST_PAGES = {"logout", "set_language"}  # the others are GET
 # the chat, the first report's Dishub assignment escalates, the operator closes the new report
 # (cancelling Dishub's open assignment: Dishub leaves it too), then each socket resumes.
 EVENTS = [
-    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked - -"),
-    ("report.created (report.updated)",                 "4401 4401 4401 full full masked - masked"),
-    ("assignment.created ×2",                           "4401 4401 4401 full full masked - masked"),
-    ("assignment.rejected by Polrestabes",              "4401 4401 4401 full full masked - withheld"),
-    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked - -"),
-    ("message.created",                                 "4401 4401 4401 full full masked - -"),
-    ("assignment.escalated",                            "4401 4401 4401 full full masked - -"),
-    ("report.closed: Dishub's assignment cancelled",    "4401 4401 4401 full full withheld - -"),
-    ("resume after the last event seen",                "4401 4401 4401 full full masked+withheld - withheld"),
+    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked - - -"),
+    ("report.created (report.updated)",                 "4401 4401 4401 full full masked - masked -"),
+    ("assignment.created ×2",                           "4401 4401 4401 full full masked - masked -"),
+    ("assignment.rejected by Polrestabes",              "4401 4401 4401 full full masked - withheld -"),
+    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked - - -"),
+    ("assignment.dispatched with DSH-01",               "4401 4401 4401 full full masked - - masked"),
+    ("message.created",                                 "4401 4401 4401 full full masked - - masked"),
+    ("assignment.escalated",                            "4401 4401 4401 full full masked - - -"),
+    ("report.closed: Dishub's assignment cancelled",    "4401 4401 4401 full full withheld - - withheld"),
+    ("resume after the last event seen",                "4401 4401 4401 full full masked+withheld - withheld withheld"),
 ]  # fmt: skip
 
 
@@ -151,8 +184,12 @@ EVENTS = [
 
 
 @pytest.fixture
-def world(make_report, operator, supervisor, staff_of):
+def world(make_report, operator, supervisor, staff_of, unit_of, field_officer_of):
     dishub, polrestabes = staff_of("dishub"), staff_of("polrestabes")
+    unit = unit_of(
+        "dishub", "DSH-01", kind="patrol_car",
+        home_kecamatan=Kecamatan.objects.get(code="semarang_tengah"),
+    )  # fmt: skip
     users = {
         "anon": None,
         "inactive": OperatorFactory(),
@@ -162,6 +199,7 @@ def world(make_report, operator, supervisor, staff_of):
         "assigned": dishub,
         "other": staff_of("damkar"),
         "left": polrestabes,
+        "field": field_officer_of("dishub", unit=unit),
     }
     report = make_report(caller_phone=PHONE)  # by `operator`
     services.assignment_reject(
@@ -173,6 +211,7 @@ def world(make_report, operator, supervisor, staff_of):
         "users": users,
         "report": report,
         "assignment": report.assignments.get(agency__code="dishub"),
+        "unit": unit,
     }
 
 
@@ -197,7 +236,7 @@ WALK = {
 def walk(world, state: str | None) -> None:
     staff = world["users"]["assigned"]
     for step in WALK.get(state, []):
-        extra = {"eta_minutes": 5, "unit": "U1"} if step == "dispatch" else {}
+        extra = {"eta_minutes": 5, "unit": "DSH-01"} if step == "dispatch" else {}
         getattr(services, f"assignment_{step}")(
             assignment=world["assignment"], actor=staff, **extra
         )
@@ -217,7 +256,9 @@ def api_cases():
 def test_api(world, method, path, body, state, role, status):
     walk(world, state)
     client = client_for(world, role)
-    url = path.format(report=world["report"].pk, assignment=world["assignment"].pk)
+    url = path.format(
+        report=world["report"].pk, assignment=world["assignment"].pk, unit=world["unit"].pk
+    )
     if body == "own credentials":
         user = world["users"][role]
         body = {"username": user.username, "password": "secret-112"} if user else {}
@@ -311,6 +352,10 @@ def observe_live(world, role: str) -> list[str]:
         assignment = await run(lambda: new.assignments.get(agency__code="dishub"))()
         await run(services.assignment_acknowledge)(assignment=assignment, actor=users["assigned"])
         steps.append(verdict(await drain(socket)))
+        await run(services.assignment_dispatch)(
+            assignment=assignment, actor=users["assigned"], unit="DSH-01", eta_minutes=7
+        )
+        steps.append(verdict(await drain(socket)))
         await run(services.message_post)(author=users["assigned"], report=new, body="Meluncur")
         steps.append(verdict(await drain(socket)))
         await run(_escalate_now)(assignments_escalate_unacknowledged)
@@ -369,17 +414,19 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 488
+    assert size == 720
 
 
 def test_token_and_session_agree(world):
     """The API cells above use sessions; a token for the same user gets the same answers."""
-    for role in ("oper", "assigned", "other", "left"):
+    for role in ("oper", "assigned", "other", "left", "field"):
         token = Token.objects.create(user=world["users"][role])
         by_token = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
         by_session = client_for(world, role)
         for method, _, path, *_ in API:
             if method != "GET":
                 continue
-            url = path.format(report=world["report"].pk, assignment=world["assignment"].pk)
+            url = path.format(
+                report=world["report"].pk, assignment=world["assignment"].pk, unit=world["unit"].pk
+            )
             assert by_token.get(url).status_code == by_session.get(url).status_code, (role, url)

@@ -237,6 +237,7 @@ def test_the_drilldown_lists_the_slowest_first(supervisor_client, make_report):
     assert agency_drilldown(PerformanceFilter(DAY, DAY), "damkar") == {
         "slowest": [],
         "escalated": [],
+        "field_checks": [],
     }
 
     response = supervisor_client.get("/performance/agency/dishub/", ONE_DAY)
@@ -270,3 +271,44 @@ def test_this_month_is_the_default(supervisor_client, make_report):
     assert response.context["period"] == this_month()
     assert response.context["errors"] == []
     assert row_cells(response.text, "ranking", "dishub")[2] == "1"
+
+
+def test_the_drilldown_lists_late_synced_and_far_away_field_arrivals(
+    make_report, staff_of, unit_of, field_officer_of, supervisor, monkeypatch
+):
+    """Issue 14 §5: the arrivals a supervisor should check, and only those."""
+    from django.test import Client
+    from django.utils import timezone
+
+    desk = staff_of("ambulans")
+    units = [unit_of("ambulans", f"AMB-0{n}") for n in (1, 2, 3)]
+    reports = [
+        make_report(category="darurat_medis", address=f"Jl. {n}", latitude=-6.99, longitude=110.42)
+        for n in ("Telat", "Jauh", "Biasa")
+    ]
+    officers = [field_officer_of("ambulans", unit=u) for u in units]
+    arrivals = [
+        {"occurred_at": None},  # synced late: set below
+        {"latitude": -6.99, "longitude": 110.43},  # ~1.1 km from the pin
+        {"latitude": -6.9901, "longitude": 110.4201},  # on the spot, on time
+    ]
+    for report, unit, officer, arrival in zip(reports, units, officers, arrivals, strict=True):
+        assignment = report.assignments.get()
+        services.assignment_dispatch(assignment=assignment, actor=desk, unit=unit.call_sign,
+                                     eta_minutes=5)  # fmt: skip
+        if arrival.get("occurred_at", "") is None:  # tapped now, received 4 minutes later
+            tapped = timezone.now()
+            monkeypatch.setattr(
+                timezone, "now", lambda tapped=tapped: tapped + timedelta(minutes=4)
+            )
+            services.assignment_arrive(assignment=assignment, actor=officer, occurred_at=tapped)
+            monkeypatch.undo()
+        else:
+            services.assignment_arrive(assignment=assignment, actor=officer, **arrival)
+    client = Client()
+    client.force_login(supervisor)
+    page = client.get("/performance/agency/ambulans/").content.decode()
+    table = page[page.index('id="field-checks"') :]
+    assert reports[0].number in table and reports[1].number in table
+    assert reports[2].number not in table
+    assert "AMB-02" in table and "m</td>" in table

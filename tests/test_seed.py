@@ -1,8 +1,10 @@
+from collections import Counter
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from agencies.models import Agency, Category, Kecamatan
+from agencies.models import Agency, AgencyMember, Category, Kecamatan, Unit
 from agencies.roles import Role, user_agency, user_role
 
 # SPEC §3, copied here on purpose: the test must fail if seed.py drifts from the spec.
@@ -67,12 +69,34 @@ def test_it_loads_exactly_the_spec_configuration():
 @pytest.mark.django_db
 def test_it_is_idempotent():
     call_command("seed_demo")
-    counts = (Agency.objects.count(), Category.objects.count(), Kecamatan.objects.count())
+    counts = (Agency.objects.count(), Category.objects.count(), Kecamatan.objects.count(),
+              Unit.objects.count())  # fmt: skip
     users = get_user_model().objects.count()
     call_command("seed_demo")
-    assert (Agency.objects.count(), Category.objects.count(), Kecamatan.objects.count()) == counts
-    assert get_user_model().objects.count() == users == 2 + len(SPEC_AGENCIES)
+    assert (Agency.objects.count(), Category.objects.count(), Kecamatan.objects.count(),
+            Unit.objects.count()) == counts  # fmt: skip
+    # operator, supervisor, and per agency its desk and its field officer (SPEC §7)
+    assert get_user_model().objects.count() == users == 2 + 2 * len(SPEC_AGENCIES)
     assert database_routing() == SPEC_ROUTING
+
+
+@pytest.mark.django_db
+def test_the_demo_fleet_and_field_officers():
+    """SPEC §7: units for every agency at their home kecamatan, one field officer each."""
+    call_command("seed_demo")
+    by_agency = Counter(Unit.objects.values_list("agency__code", flat=True))
+    assert set(by_agency) == set(SPEC_AGENCIES)
+    assert by_agency["ambulans"] == 6 and by_agency["damkar"] == 5
+    assert not Unit.objects.filter(home_kecamatan__isnull=True).exists()
+    assert not Kecamatan.objects.filter(latitude__isnull=True).exists()
+    assert set(Unit.objects.values_list("status", flat=True)) == {"available"}
+    for code in SPEC_AGENCIES:
+        member = AgencyMember.objects.get(user__username=f"{code}-lapangan")
+        assert (member.agency.code, member.role, member.unit) == (code, "field", None)
+        assert member.user.check_password("demo112")
+    Unit.objects.filter(call_sign="AMB-01").delete()  # an administrator retired it
+    call_command("seed_demo")
+    assert not Unit.objects.filter(call_sign="AMB-01").exists()  # not brought back
 
 
 @pytest.mark.django_db

@@ -22,6 +22,10 @@ class Text(serializers.CharField):
 class AssignmentSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(**SLUG)
     report_number = serializers.CharField(source="report.number", read_only=True)
+    unit_id = serializers.IntegerField(
+        source="unit_ref_id", read_only=True, allow_null=True,
+        help_text="The fleet unit serving it (agencies with units); `unit` is its call sign.",
+    )  # fmt: skip
 
     class Meta:
         model = Assignment
@@ -36,7 +40,11 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "dispatched_at",
             "eta_minutes",
             "unit",
+            "unit_id",
+            "departed_at",
             "arrived_at",
+            "arrival_distance_m",
+            "arrival_synced_late",
             "resolved_at",
             "resolution_note",
             "rejected_at",
@@ -178,15 +186,36 @@ class PhoneHistorySerializer(serializers.Serializer):
 
 
 class DispatchSerializer(serializers.Serializer):
-    eta_minutes = serializers.IntegerField(min_value=0, max_value=1440)
-    unit = Text(max_length=80, required=False, allow_blank=True)
+    eta_minutes = serializers.IntegerField(
+        min_value=0, max_value=1440, required=False, allow_null=True,
+        help_text="Defaults to the travel estimate for a fleet unit; required otherwise.",
+    )  # fmt: skip
+    unit = Text(
+        max_length=80, required=False, allow_blank=True,
+        help_text="A call sign of the agency's units (free text for an agency without units).",
+    )  # fmt: skip
+    divert = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Send a unit that is busy: it leaves the assignment it serves.",
+    )  # fmt: skip
+
+
+class FieldStepSerializer(serializers.Serializer):
+    """What a field officer's phone sends with a step (SPEC §7); all optional."""
+
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it was tapped (queued offline)."
+    )
+    latitude = serializers.FloatField(required=False, allow_null=True)
+    longitude = serializers.FloatField(required=False, allow_null=True)
+    accuracy_m = serializers.FloatField(required=False, allow_null=True)
 
 
 class RejectSerializer(serializers.Serializer):
     reason = Text(max_length=2000)
 
 
-class ResolveSerializer(serializers.Serializer):
+class ResolveSerializer(FieldStepSerializer):
     note = Text(max_length=2000, required=False, allow_blank=True)
 
 

@@ -11,8 +11,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from agencies.codes import is_code
-from agencies.roles import Role, user_agency, user_role
+from agencies.roles import Role, user_agency, user_role, user_unit_id
 from dispatch112.api import HasRole, IsCommandCentre, IsOperator
+from dispatch112.idempotency import idempotent
 from notifications.publish import published_reports
 from reports import privacy, selectors, services
 from reports.models import Assignment, Call
@@ -40,7 +41,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return [IsOperator()]
         if self.action == "duplicates":
             return [IsCommandCentre()]
-        return [HasRole()]
+        return [HasRole(with_field=True)]
 
     def get_serializer_context(self):
         # Agency staff see callers' numbers masked except in a report's detail, whose every
@@ -191,12 +192,16 @@ class CallViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.Gener
 ACTION_INPUT = {
     "dispatch": s.DispatchSerializer,
     "reject": s.RejectSerializer,
+    "depart": s.FieldStepSerializer,
+    "arrive": s.FieldStepSerializer,
     "resolve": s.ResolveSerializer,
 }
 
 
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Agency staff see and act on their own agency's assignments only (others: 404)."""
+    """Agency staff see and act on their own agency's assignments only (others: 404); a
+    field officer on those of the unit they are signed on to. Every action takes an
+    `Idempotency-Key` header: a replayed key gets the first answer and changes nothing."""
 
     serializer_class = s.AssignmentSerializer
     filterset_class = AssignmentFilter
@@ -208,20 +213,28 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         role = user_role(self.request.user)
         if role == Role.AGENCY_STAFF:
             return assignments.filter(agency=user_agency(self.request.user))
+        if role == Role.FIELD and (unit_id := user_unit_id(self.request.user)) is not None:
+            return assignments.filter(unit_ref_id=unit_id)
         if role in (Role.OPERATOR, Role.SUPERVISOR):
             return assignments
         return assignments.none()
 
+    def get_permissions(self):
+        return [HasRole(with_field=True)]
+
     def _act(self, request, name: str) -> Response:
-        assignment = self.get_object()
-        fields = {}
-        if name in ACTION_INPUT:
-            data = ACTION_INPUT[name](data=request.data)
-            data.is_valid(raise_exception=True)
-            fields = data.validated_data
-        function = getattr(services, f"assignment_{name}")
-        updated = function(assignment=assignment, actor=request.user, **fields)
-        return Response(s.AssignmentSerializer(updated).data)
+        def act() -> Response:
+            assignment = self.get_object()
+            fields = {}
+            if name in ACTION_INPUT:
+                data = ACTION_INPUT[name](data=request.data)
+                data.is_valid(raise_exception=True)
+                fields = data.validated_data
+            function = getattr(services, f"assignment_{name}")
+            updated = function(assignment=assignment, actor=request.user, **fields)
+            return Response(s.AssignmentSerializer(updated).data)
+
+        return idempotent(request, act)
 
     @extend_schema(request=None, responses={200: s.AssignmentSerializer})
     @action(detail=True, methods=["post"])
@@ -234,9 +247,16 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def dispatch_unit(self, request, pk=None):
         return self._act(request, "dispatch")
 
-    @extend_schema(request=None, responses={200: s.AssignmentSerializer})
+    @extend_schema(request=s.FieldStepSerializer, responses={200: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def depart(self, request, pk=None):
+        """The crew rolls (*Berangkat*)."""
+        return self._act(request, "depart")
+
+    @extend_schema(request=s.FieldStepSerializer, responses={200: s.AssignmentSerializer})
     @action(detail=True, methods=["post"])
     def arrive(self, request, pk=None):
+        """On scene: the response time ends at `occurred_at` when the phone sent one."""
         return self._act(request, "arrive")
 
     @extend_schema(request=s.ResolveSerializer, responses={200: s.AssignmentSerializer})

@@ -33,7 +33,8 @@ window.DispatchLive = function DispatchLive(handlers) {
         if (resumeFrom !== null) socket.send(JSON.stringify({ type: "resume", last_event_id: resumeFrom }));
         return;
       }
-      if (data.event_id === undefined || seen.has(data.event_id)) return;
+      if (data.event_id === undefined) { handlers.onLive && handlers.onLive(data); return; }
+      if (seen.has(data.event_id)) return;
       remember(data.event_id);
       handlers.onEvent && handlers.onEvent(data);
     });
@@ -50,6 +51,12 @@ window.DispatchLive = function DispatchLive(handlers) {
   return {
     now: () => new Date(Date.now() + offset),
     close: () => { clearTimeout(timer); if (socket) socket.close(); },
+    /** Sends a frame if the socket is open (the field app's positions); false otherwise. */
+    send: (frame) => {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(frame));
+      return true;
+    },
   };
 };
 

@@ -97,7 +97,10 @@ def test_the_sixteen_kecamatan_of_semarang(api, city):
     kecamatan = api.get("/api/v1/kecamatan/").json()
     assert len(kecamatan) == 16
     assert {k["name"] for k in kecamatan} == SPEC_KECAMATAN
-    assert all(set(k) == {"code", "name"} and k["code"] for k in kecamatan)
+    assert all(set(k) == {"code", "name", "latitude", "longitude"} and k["code"] for k in kecamatan)
+    # Each with its centre, inside the city (SPEC §7: travel estimates without coordinates).
+    assert all(-7.2 < float(k["latitude"]) < -6.9 < 110.2 < float(k["longitude"]) < 110.6
+               for k in kecamatan)  # fmt: skip
     assert len({k["code"] for k in kecamatan}) == 16
 
 

@@ -87,7 +87,15 @@ def test_the_schema_describes_inputs_and_outputs(schema):
     assert {"agencies", "priority", "received_at", "kecamatan"} <= set(fields["properties"])
     dispatch = paths["/api/v1/assignments/{id}/dispatch/"]["post"]
     request = dispatch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    assert components[request.rsplit("/", 1)[-1]]["required"] == ["eta_minutes"]
+    # SPEC §7: a fleet unit's ETA defaults to the travel estimate; nothing is required.
+    dispatch_fields = components[request.rsplit("/", 1)[-1]]
+    assert "required" not in dispatch_fields
+    assert {"eta_minutes", "unit", "divert"} == set(dispatch_fields["properties"])
+    ranked = paths["/api/v1/assignments/{id}/units/"]["get"]["responses"]["200"]
+    item = ranked["content"]["application/json"]["schema"]["items"]["$ref"]
+    assert {"distance_m", "eta_minutes", "position_age_s"} <= set(
+        components[item.rsplit("/", 1)[-1]]["properties"]
+    )
     history = paths["/api/v1/calls/history/"]["get"]
     phone = next(p for p in history["parameters"] if p["name"] == "phone")
     assert phone["required"] is True

@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from agencies.seed import DEMO_PASSWORD, seed_configuration, seed_demo_users
+from agencies.seed import DEMO_PASSWORD, seed_configuration, seed_demo_units, seed_demo_users
 
 
 class Command(BaseCommand):
     help = (
         "Loads the agencies, categories with their routing and the 16 kecamatan of Semarang "
-        "(only what is missing), and the demo users. Safe to run again."
+        "(only what is missing), the demo fleet and the demo users. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -34,5 +34,7 @@ class Command(BaseCommand):
                 "Use --force-demo-users if this really is a demo."
             )
             return
+        units = seed_demo_units()
+        self.stdout.write(f"Demo fleet: {units} units created (only into an empty table).")
         created = seed_demo_users()
         self.stdout.write(f"Demo users: {created} created; password for all is '{DEMO_PASSWORD}'.")

@@ -1,0 +1,361 @@
+/* Dispatch 112 — the field app (/field/, SPEC §7): one unit's crew on a phone.
+ * Every tap goes through a queue kept on the phone (localStorage) and is sent with the time
+ * it was tapped and an Idempotency-Key, now or when the network comes back; a replay of a
+ * tap the server already has changes nothing. The last known state is kept too, so the app
+ * opens on the current assignment with no network (the service worker caches the shell). */
+"use strict";
+(function fieldApp() {
+  const config = JSON.parse(document.getElementById("live-config").textContent);
+  const UI = window.DispatchUI;
+  const QUEUE_KEY = `dispatch112.field.queue.${config.username}`;
+  const STATE_KEY = `dispatch112.field.state.${config.username}`;
+  const POSITION_EVERY_MS = 5000;
+  const $ = (id) => document.getElementById(id);
+  const units = new Map(config.units.map((u) => [u.id, u]));
+  let unitId = config.unit_id;
+  let assignments = new Map(); // id → { assignment, report }
+  let position = null;
+  let positionSentAt = 0;
+  let currentJobId = null;
+  let live = null;
+  let watch = null;
+  let chatFor = null;
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.service_worker, { scope: "/field/" }).catch(() => {});
+  }
+
+  // --- What the phone remembers ------------------------------------------------------------------
+  function restore() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(STATE_KEY));
+      if (saved && saved.unitId === unitId) assignments = new Map(saved.assignments);
+    } catch (error) { /* nothing saved */ }
+  }
+  function persist() {
+    localStorage.setItem(STATE_KEY, JSON.stringify({ unitId, assignments: [...assignments] }));
+  }
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(QUEUE_KEY)) || []; } catch (error) { return []; }
+  }
+  function saveQueue(items) { localStorage.setItem(QUEUE_KEY, JSON.stringify(items)); banner(); }
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  }
+  function now() { return live ? live.now() : new Date(); }
+
+  // --- The queue: taps sent in order, kept until the server has answered -------------------------
+  let flushing = false;
+  function enqueue(url, body, label) {
+    const items = queue();
+    items.push({ key: newKey(), url, label, body: { ...body, occurred_at: now().toISOString() } });
+    saveQueue(items);
+    flush();
+  }
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
+    try {
+      for (;;) {
+        const items = queue();
+        if (!items.length) break;
+        const item = items[0];
+        let response;
+        try {
+          response = await fetch(item.url, {
+            method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json",
+                       "X-CSRFToken": UI.csrf(), "Idempotency-Key": item.key },
+            body: JSON.stringify(item.body),
+            signal: AbortSignal.timeout(15000),
+          });
+        } catch (failure) { break; } // no network: kept, sent when it returns
+        if (response.status >= 500 || response.status === 429) break; // the server is busy: later
+        let data = null;
+        try { data = await response.json(); } catch (error) { data = null; }
+        saveQueue(queue().slice(1));
+        if (response.ok) { $("job-error").textContent = ""; answered(item, data); }
+        else {
+          const detail = data && (data.detail || Object.values(data).flat().join(" "));
+          $("job-error").textContent = `${item.label || ""}: ${detail || gettext("The request was refused.")}`;
+        }
+      }
+    } finally {
+      flushing = false;
+      banner();
+    }
+  }
+  window.addEventListener("online", flush);
+  setInterval(flush, 10000);
+
+  function answered(item, data) {
+    if (!data) return;
+    if (data.call_sign) { units.set(data.id, data); render(); return; }
+    if (data.report !== undefined && data.status) {
+      const known = assignments.get(data.id);
+      if (known) assignments.set(data.id, { ...known, assignment: data });
+      persist();
+      render();
+    }
+  }
+
+  function banner() {
+    const waiting = queue().length;
+    const offline = !navigator.onLine;
+    const element = $("field-offline");
+    element.hidden = !offline && !waiting;
+    element.textContent = offline
+      ? interpolate(ngettext("No signal: %s step will be sent when the network returns.",
+        "No signal: %s steps will be sent when the network returns.", waiting), [waiting])
+      : interpolate(ngettext("Sending %s step…", "Sending %s steps…", waiting), [waiting]);
+    if (offline && !waiting) element.textContent = gettext("No signal. Your taps are kept and sent later.");
+  }
+  window.addEventListener("offline", banner);
+
+  // --- Live --------------------------------------------------------------------------------------
+  function take(report) {
+    for (const assignment of report.assignments) {
+      if (assignment.unit_id === unitId || assignments.has(assignment.id)) {
+        assignments.set(assignment.id, { assignment, report });
+      }
+    }
+  }
+  function connect() {
+    live = DispatchLive({
+      onSnapshot(data) {
+        assignments = new Map();
+        for (const entry of data.assignments) {
+          const { report, ...assignment } = entry;
+          if (assignment.unit_id === unitId) assignments.set(assignment.id, { assignment, report });
+        }
+        for (const unit of data.units || []) units.set(unit.id, unit);
+        persist();
+        render();
+      },
+      onEvent(event) {
+        if (event.type === "unit.updated") units.set(event.unit.id, event.unit);
+        else if (event.report) take(event.report);
+        if (event.type === "message.created" && event.message && event.report && event.report.id === chatFor) {
+          addMessage(event.message);
+        }
+        persist();
+        render();
+      },
+      onStatus(status) {
+        if (status === "unauthorized") UI.banner(status);
+        if (status === "connected") flush();
+      },
+    });
+  }
+
+  // --- GPS -----------------------------------------------------------------------------------------
+  function startGps() {
+    if (watch !== null || !navigator.geolocation) return;
+    watch = navigator.geolocation.watchPosition((fix) => {
+      position = fix.coords;
+      sendPosition(false);
+      renderDistance();
+    }, () => { /* no fix: the app works without */ }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
+  }
+  function sendPosition(force) {
+    if (!position || unitId === null) return;
+    if (!force && Date.now() - positionSentAt < POSITION_EVERY_MS) return;
+    positionSentAt = Date.now();
+    const fix = { latitude: position.latitude, longitude: position.longitude,
+                  accuracy_m: position.accuracy, recorded_at: now().toISOString() };
+    if (live && live.send({ type: "position", unit: unitId, ...fix })) return;
+    if (navigator.onLine) UI.api("POST", `/api/v1/units/${unitId}/position/`, fix).catch(() => {});
+  }
+  function here() {
+    return position ? { latitude: position.latitude, longitude: position.longitude, accuracy_m: position.accuracy } : {};
+  }
+
+  // --- Screens -------------------------------------------------------------------------------------
+  function currentJob() {
+    const mine = [...assignments.values()].filter(({ assignment }) =>
+      assignment.unit_id === unitId && ["dispatched", "on_scene"].includes(assignment.status));
+    return mine.sort((a, b) => Date.parse(b.assignment.dispatched_at || 0) - Date.parse(a.assignment.dispatched_at || 0))[0] || null;
+  }
+
+  function render() {
+    $("sign-on").hidden = unitId !== null;
+    $("on-duty").hidden = unitId === null;
+    if (unitId === null) { renderChoices(); return; }
+    const unit = units.get(unitId);
+    $("my-unit").textContent = unit ? unit.call_sign : "";
+    $("my-status").textContent = unit ? (config.labels.unit[unit.status] || unit.status) : "";
+    $("my-status").className = `chip unit-${unit ? unit.status : ""}`;
+    const job = currentJob();
+    const jobId = job ? job.assignment.id : null;
+    if (jobId !== null && jobId !== currentJobId) announce(job);
+    currentJobId = jobId;
+    $("waiting").hidden = job !== null;
+    $("job").hidden = job === null;
+    if (job) renderJob(job);
+    else {
+      $("set-available").disabled = unit && unit.status === "available";
+      $("set-out").disabled = unit && unit.status === "out_of_service";
+    }
+  }
+
+  function renderChoices() {
+    const list = $("unit-choices");
+    list.replaceChildren();
+    for (const unit of units.values()) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "field-button";
+      button.textContent = `${unit.call_sign} · ${config.labels.kind[unit.kind] || unit.kind}`;
+      button.addEventListener("click", () => signOn(unit));
+      item.append(button);
+      list.append(item);
+    }
+  }
+
+  function renderJob({ assignment, report }) {
+    $("job-number").textContent = report.number;
+    $("job-priority").textContent = `P${report.priority}`;
+    $("job-priority").dataset.priority = report.priority;
+    $("job-category").textContent = report.category_name;
+    $("job-address").textContent = [report.address, report.kecamatan_name].filter(Boolean).join(", ");
+    $("job-description").textContent = report.description;
+    if (!$("job-caller").dataset.revealed || $("job-caller").dataset.report !== String(report.id)) {
+      $("job-caller").textContent = `${report.caller_name || gettext("Anonymous caller")} · ${report.caller_phone}`;
+      $("job-caller").dataset.report = report.id;
+      delete $("job-caller").dataset.revealed;
+    }
+    const place = report.latitude !== null
+      ? `geo:${report.latitude},${report.longitude}?q=${report.latitude},${report.longitude}`
+      : `geo:0,0?q=${encodeURIComponent([report.address, report.kecamatan_name, "Semarang"].filter(Boolean).join(", "))}`;
+    $("job-navigate").href = place;
+    const dispatched = assignment.status === "dispatched";
+    $("act-depart").hidden = !(dispatched && !assignment.departed_at);
+    $("act-arrive").hidden = !dispatched;
+    $("act-resolve").hidden = assignment.status !== "on_scene";
+    renderDistance();
+    if (chatFor !== report.id) loadChat(report.id);
+  }
+
+  function renderDistance() {
+    const job = currentJob();
+    const element = $("job-distance");
+    if (!job || !position || job.report.latitude === null) { element.textContent = ""; return; }
+    const metres = haversine(position.latitude, position.longitude, Number(job.report.latitude), Number(job.report.longitude));
+    element.textContent = metres < 1000 ? interpolate(gettext("%s m away"), [Math.round(metres)])
+      : interpolate(gettext("%s km away"), [(metres / 1000).toFixed(1)]);
+  }
+  function haversine(lat1, lng1, lat2, lng2) {
+    const rad = Math.PI / 180, dLat = (lat2 - lat1) * rad, dLng = (lng2 - lng1) * rad;
+    const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
+    return 2 * 6371000 * Math.asin(Math.sqrt(a));
+  }
+
+  function announce(job) {
+    UI.beep(true);
+    if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 400]);
+    const title = interpolate(gettext("New assignment %s"), [job.report.number]);
+    const body = `${job.report.category_name} · ${job.report.address}`;
+    if ("Notification" in window && Notification.permission === "granted" && navigator.serviceWorker) {
+      navigator.serviceWorker.ready.then((registration) => registration.showNotification(title, { body, tag: "assignment", renotify: true, vibrate: [400, 150, 400] })).catch(() => {});
+    }
+  }
+
+  // --- Taps ----------------------------------------------------------------------------------------
+  function step(action, label) {
+    const job = currentJob();
+    if (!job) return;
+    const body = here();
+    enqueue(`/api/v1/assignments/${job.assignment.id}/${action}/`, body, label);
+    sendPosition(true);
+    // Shown at once; the server's answer (or the live event) confirms it.
+    const at = now().toISOString();
+    const assignment = { ...job.assignment };
+    if (action === "depart") assignment.departed_at = at;
+    if (action === "arrive") { assignment.status = "on_scene"; assignment.arrived_at = at; }
+    if (action === "resolve") { assignment.status = "resolved"; assignment.resolved_at = at; }
+    assignments.set(assignment.id, { ...job, assignment });
+    persist();
+    render();
+  }
+  $("act-depart").addEventListener("click", () => step("depart", gettext("Depart")));
+  $("act-arrive").addEventListener("click", () => step("arrive", gettext("Arrived on scene")));
+  $("act-resolve").addEventListener("click", () => step("resolve", gettext("Done")));
+  function setStatus(status) {
+    enqueue(`/api/v1/units/${unitId}/status/`, { status }, config.labels.unit[status]);
+    const unit = units.get(unitId);
+    if (unit) units.set(unitId, { ...unit, status });
+    render();
+  }
+  $("set-available").addEventListener("click", () => setStatus("available"));
+  $("set-out").addEventListener("click", () => setStatus("out_of_service"));
+
+  async function signOn(unit) {
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+    let result;
+    try { result = await UI.api("POST", `/api/v1/units/${unit.id}/sign-on/`, {}); }
+    catch (failure) { alert(gettext("Signing on needs the network: try again when there is signal.")); return; }
+    if (!result.ok) { alert((result.data && result.data.detail) || gettext("The request was refused.")); return; }
+    unitId = unit.id;
+    units.set(unit.id, result.data);
+    assignments = new Map();
+    persist();
+    render();
+    startGps();
+    sendPosition(true);
+  }
+  $("sign-off").addEventListener("click", async () => {
+    if (!window.confirm(gettext("Sign off this unit for the rest of the shift?"))) return;
+    let result;
+    try { result = await UI.api("POST", `/api/v1/units/${unitId}/sign-off/`, {}); }
+    catch (failure) { alert(gettext("Signing off needs the network: try again when there is signal.")); return; }
+    if (!result.ok) { alert((result.data && result.data.detail) || gettext("The request was refused.")); return; }
+    unitId = null;
+    assignments = new Map();
+    persist();
+    render();
+  });
+
+  // --- The caller's number (the read is recorded) and the chat --------------------------------------
+  $("reveal-phone").addEventListener("click", async () => {
+    const job = currentJob();
+    if (!job) return;
+    const result = await UI.api("GET", `/api/v1/reports/${job.report.id}/`).catch(() => null);
+    if (!result || !result.ok) { $("job-error").textContent = gettext("The number needs the network."); return; }
+    const caller = $("job-caller");
+    caller.replaceChildren();
+    const link = document.createElement("a");
+    link.href = `tel:${result.data.caller_phone}`;
+    link.textContent = `${result.data.caller_name || gettext("Anonymous caller")} · ${result.data.caller_phone}`;
+    caller.append(link);
+    caller.dataset.revealed = "1";
+  });
+  function addMessage(message) {
+    const item = document.createElement("li");
+    item.textContent = `${UI.time(message.created_at)} ${message.author}: ${message.body}`;
+    $("messages").append(item);
+  }
+  async function loadChat(reportId) {
+    chatFor = reportId;
+    $("messages").replaceChildren();
+    const result = await UI.api("GET", `/api/v1/reports/${reportId}/messages/`).catch(() => null);
+    if (result && result.ok && chatFor === reportId) result.data.forEach(addMessage);
+  }
+  $("message-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const job = currentJob();
+    const input = $("message-body");
+    if (!job || !input.value.trim()) return;
+    const result = await UI.api("POST", `/api/v1/reports/${job.report.id}/messages/`, { body: input.value }).catch(() => null);
+    if (result && result.ok) input.value = "";
+    else $("job-error").textContent = gettext("The message was not sent: try again.");
+  });
+
+  restore();
+  render();
+  banner();
+  connect();
+  if (unitId !== null) startGps();
+  flush();
+}());

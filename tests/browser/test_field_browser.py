@@ -1,0 +1,123 @@
+"""The field unit's whole loop in real browsers (issue 14 §8, SPEC §7): the operator logs a
+traffic accident → Ambulans Hebat's desk sees its nearest ambulance first and dispatches it
+with one tap → the ambulance crew's phone (375 px, GPS granted) gets it, goes offline, taps
+*Tiba di lokasi*, comes back → the arrival lands with the tapped time, and the operator's
+screen shows the ambulance on scene."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from agencies.models import Unit
+from reports.models import Assignment, Event
+
+from .conftest import screenshot, type_report
+
+pytestmark = pytest.mark.browser
+
+SIMPANG_LIMA = {"latitude": -6.9905, "longitude": 110.4228}
+
+
+def field_phone(new_page, server_url, username):
+    """A field officer's phone: 375×812, Indonesian, GPS at Simpang Lima and granted."""
+    page = new_page(
+        viewport={"width": 375, "height": 812}, locale="id-ID", timezone_id="Asia/Jakarta",
+        geolocation=SIMPANG_LIMA, permissions=["geolocation"], is_mobile=True, has_touch=True,
+    )  # fmt: skip
+    page.goto(f"{server_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo112")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server_url}/field/")
+    return page
+
+
+def test_the_nearest_ambulance_is_sent_and_its_offline_arrival_lands(
+    page_for, new_page, server_url
+):
+    # AMB-01 is based in Semarang Tengah, next to Simpang Lima, but was last seen in Mijen.
+    far = Unit.objects.get(call_sign="AMB-01")
+    far.latitude, far.longitude, far.position_at = -7.0550, 110.3100, timezone.now()
+    far.save()
+    phone = field_phone(new_page, server_url, "ambulans-lapangan")
+    expect(phone.locator("#sign-on")).to_be_visible()
+    screenshot(phone, "field-sign-on-375")
+    phone.get_by_role("button", name="AMB-04 · ambulans").click()
+    expect(phone.locator("#my-unit")).to_have_text("AMB-04")
+    expect(phone.locator("#waiting")).to_be_visible()
+    # Its GPS reaches the server (over the app's websocket): AMB-04 is at Simpang Lima.
+    amb04 = Unit.objects.get(call_sign="AMB-04")
+    for _ in range(100):
+        amb04.refresh_from_db()
+        if amb04.position_at is not None:
+            break
+        phone.wait_for_timeout(100)
+    assert amb04.position_at is not None, "the phone's position never arrived"
+    assert abs(amb04.latitude - SIMPANG_LIMA["latitude"]) < 1e-6
+
+    operator = page_for("operator")
+    desk = page_for("ambulans")
+    expect(desk.locator("#live-banner")).to_be_hidden()
+    type_report(
+        operator, phone="081234567891", category="kecelakaan", kecamatan="Semarang Tengah",
+        address="Bundaran Simpang Lima", description="Motor tertabrak mobil, satu korban luka",
+        send=False,
+    )  # fmt: skip
+    operator.locator("#map").click()  # the pin: the map's centre, at Simpang Lima
+    operator.keyboard.press("Control+Enter")
+    card = desk.locator(".assignment", has_text="Bundaran Simpang Lima")
+    expect(card).to_be_visible(timeout=3000)
+
+    # The desk's dispatch opens the ambulances, the closest available first.
+    card.get_by_role("button", name="Berangkatkan unit").click()
+    choices = card.locator(".unit-list button")
+    expect(choices.first).to_contain_text("AMB-04")
+    expect(choices.first).to_contain_text("siaga")
+    expect(card.locator(".unit-list")).to_contain_text("AMB-01")
+    screenshot(desk, "agency-dispatch-nearest-1366")
+    choices.first.click()
+    expect(card).to_contain_text("AMB-04", timeout=3000)
+
+    # The crew's phone gets it at once: the report, the way there, the one-thumb steps.
+    expect(phone.locator("#job")).to_be_visible(timeout=3000)
+    assignment = Assignment.objects.get(agency__code="ambulans")
+    expect(phone.locator("#job-number")).to_have_text(assignment.report.number)
+    expect(phone.locator("#job-caller")).to_contain_text("*")  # masked until revealed
+    assert phone.locator("#job-navigate").get_attribute("href").startswith("geo:-6.99")
+    expect(phone.locator("#act-arrive")).to_be_visible()
+    screenshot(phone, "field-assignment-375")
+    phone.get_by_role("button", name="Berangkat").click()
+    expect(phone.locator("#act-depart")).to_be_hidden()
+
+    # No signal: the arrival is tapped, kept on the phone, and sent when the network returns.
+    phone.context.set_offline(True)
+    tapped = timezone.now()
+    phone.get_by_role("button", name="Tiba di lokasi").click()
+    expect(phone.locator("#field-offline")).to_contain_text("Tidak ada sinyal")
+    expect(phone.locator("#act-resolve")).to_be_visible()  # shown at once
+    screenshot(phone, "field-offline-arrival-375")
+    phone.wait_for_timeout(3000)
+    assignment.refresh_from_db()
+    assert assignment.status == "dispatched"  # nothing reached the server
+    online_again = timezone.now()
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.locator("#field-offline")).to_be_hidden(timeout=5000)
+
+    assignment.refresh_from_db()
+    assert assignment.status == "on_scene"
+    assert assignment.unit == "AMB-04" and assignment.departed_at is not None
+    # The response time ends at the tap, not when the network came back.
+    assert tapped - timedelta(seconds=2) <= assignment.arrived_at <= tapped + timedelta(seconds=2)
+    assert assignment.arrived_at < online_again
+    assert assignment.arrival_distance_m is not None and assignment.arrival_distance_m < 500
+    event = Event.objects.get(assignment=assignment, kind="assignment.arrived")
+    assert event.data["occurred_at"] and event.data["received_at"]
+    assert Unit.objects.get(call_sign="AMB-04").status == "on_scene"
+
+    # The operator's screen shows the ambulance on scene.
+    row = operator.locator("#open-reports tr", has_text=assignment.report.number)
+    expect(row.locator('[data-agency="ambulans"]')).to_contain_text("di lokasi", timeout=3000)
+    screenshot(operator, "console-field-arrival-1366")

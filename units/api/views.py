@@ -1,0 +1,197 @@
+"""/api/v1/units/ and /api/v1/assignments/{id}/units/ (SPEC §7). Thin: parse, call
+units.services, answer with the wire form every live client shares (notifications.payloads)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.models import Unit, UnitKind, UnitStatus
+from agencies.roles import Role, user_agency, user_role
+from dispatch112.api import HasRole
+from dispatch112.idempotency import idempotent
+from notifications.payloads import units_data
+from reports.api.serializers import Text
+from reports.models import Assignment
+
+from .. import services
+
+
+class UnitSerializer(serializers.Serializer):
+    """The shape of a unit in answers (built by notifications.payloads.unit_data)."""
+
+    id = serializers.IntegerField()
+    agency = serializers.CharField()
+    call_sign = serializers.CharField()
+    kind = serializers.ChoiceField(choices=UnitKind.choices)
+    home_kecamatan = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=UnitStatus.choices)
+    active = serializers.BooleanField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    accuracy_m = serializers.FloatField(allow_null=True)
+    position_at = serializers.DateTimeField(allow_null=True)
+    assignment = serializers.IntegerField(allow_null=True, help_text="The one it serves.")
+    report = serializers.IntegerField(allow_null=True)
+    report_number = serializers.CharField(allow_null=True)
+
+
+class UnitWriteSerializer(serializers.Serializer):
+    call_sign = Text(max_length=20)
+    kind = Text(max_length=16)
+    home_kecamatan = Text(max_length=40, required=False, allow_blank=True, allow_null=True)
+    active = serializers.BooleanField(required=False)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = Text(max_length=16, help_text="available or out_of_service")
+
+
+class PositionSerializer(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    accuracy_m = serializers.FloatField(required=False, allow_null=True)
+    recorded_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class RecommendationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    call_sign = serializers.CharField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    distance_m = serializers.IntegerField(allow_null=True)
+    eta_minutes = serializers.IntegerField(allow_null=True)
+    position_age_s = serializers.IntegerField(
+        allow_null=True, help_text="Null: no position yet, measured from its home kecamatan."
+    )
+    from_home = serializers.BooleanField()
+
+
+def units_visible_to(user):
+    """Every unit for the command centre; the agency's own for its staff and field officers
+    (who pick the one they sign on to)."""
+    units = Unit.objects.select_related("agency", "home_kecamatan").order_by("agency", "call_sign")
+    role = user_role(user)
+    if role in (Role.OPERATOR, Role.SUPERVISOR):
+        return units
+    if role in (Role.AGENCY_STAFF, Role.FIELD):
+        return units.filter(agency=user_agency(user))
+    return units.none()
+
+
+def _one(unit: Unit) -> dict:
+    unit = Unit.objects.select_related("agency", "home_kecamatan").get(pk=unit.pk)
+    return units_data([unit])[0]
+
+
+class UnitViewSet(viewsets.GenericViewSet):
+    """Units: read by the command centre and the unit's agency; configured by the agency's
+    staff; moved and set available / out of service by its crew or staff."""
+
+    serializer_class = UnitSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        units = units_visible_to(self.request.user)
+        if self.action == "list":
+            params = self.request.query_params
+            if code := params.get("agency"):
+                units = units.filter(agency__code=code[:32])
+            if value := params.get("status"):
+                units = units.filter(status=value[:16])
+            if params.get("active") != "all":
+                units = units.filter(active=True)
+        return units
+
+    def get_permissions(self):
+        return [HasRole(with_field=True)]
+
+    @extend_schema(responses={200: UnitSerializer(many=True)})
+    def list(self, request):
+        """`?agency=`, `?status=`; `?active=all` includes retired units."""
+        return Response(units_data(self.get_queryset()))
+
+    @extend_schema(responses={200: UnitSerializer})
+    def retrieve(self, request, pk=None):
+        return Response(units_data([self.get_object()])[0])
+
+    @extend_schema(request=UnitWriteSerializer, responses={201: UnitSerializer})
+    def create(self, request):
+        """A new unit of the caller's agency (its staff)."""
+        data = UnitWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("active", None)
+        unit = services.unit_create(actor=request.user, **fields)
+        return Response(_one(unit), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=UnitWriteSerializer(partial=True), responses={200: UnitSerializer})
+    def partial_update(self, request, pk=None):
+        unit = self.get_object()
+        data = UnitWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.unit_update(actor=request.user, unit=unit, **data.validated_data)
+        return Response(_one(unit))
+
+    def _act(self, request, work) -> Response:
+        return idempotent(request, lambda: work(self.get_object()))
+
+    @extend_schema(request=None, responses={200: UnitSerializer})
+    @action(detail=True, methods=["post"], url_path="sign-on", url_name="sign-on")
+    def sign_on(self, request, pk=None):
+        """The field officer joins this unit's crew for the shift."""
+        return self._act(
+            request, lambda u: Response(_one(services.sign_on(officer=request.user, unit=u)))
+        )
+
+    @extend_schema(request=None, responses={200: UnitSerializer})
+    @action(detail=True, methods=["post"], url_path="sign-off", url_name="sign-off")
+    def sign_off(self, request, pk=None):
+        return self._act(
+            request, lambda u: Response(_one(services.sign_off(officer=request.user, unit=u)))
+        )
+
+    @extend_schema(request=StatusSerializer, responses={200: UnitSerializer})
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        """available / out_of_service, by its crew or its agency's staff."""
+        data = StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._act(
+            request,
+            lambda u: Response(
+                _one(services.unit_status(actor=request.user, unit=u, **data.validated_data))
+            ),
+        )
+
+    @extend_schema(request=PositionSerializer, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def position(self, request, pk=None):
+        """A GPS fix from the unit's crew (or its agency): 204, nothing in the answer."""
+        unit = self.get_object()
+        data = PositionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.record_position(actor=request.user, unit=unit, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssignmentUnitsView(APIView):
+    """GET /api/v1/assignments/{id}/units/: the agency's units, the closest available first."""
+
+    def get_permissions(self):
+        return [HasRole()]
+
+    @extend_schema(responses={200: RecommendationSerializer(many=True)})
+    def get(self, request, pk: int):
+        assignments = Assignment.objects.select_related("report", "report__kecamatan")
+        role = user_role(request.user)
+        if role == Role.AGENCY_STAFF:
+            assignments = assignments.filter(agency=user_agency(request.user))
+        elif role not in (Role.OPERATOR, Role.SUPERVISOR):
+            assignments = assignments.none()
+        assignment = get_object_or_404(assignments, pk=pk)
+        return Response(services.recommend(assignment))

@@ -1,0 +1,89 @@
+"""The field app (SPEC §7): /field/ for a field officer's phone, its service worker (the app
+shell opens with no network after one visit) and its web manifest (installable)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_permissions_policy.decorators import permissions_policy_override
+
+from agencies.models import AgencyMember, Unit
+from agencies.roles import Role, user_agency, user_role
+from dispatch112.views import _live_config
+from notifications.payloads import units_data
+
+# Version of the cached app shell: bump it when the shell's files change in a way the
+# network-first fetch would not pick up (the worker refreshes every file it serves anyway).
+SHELL_VERSION = "field-1"
+SHELL_FILES = (
+    "css/app.css",
+    "css/field.css",
+    "js/live.js",
+    "js/field.js",
+    "img/icon.svg",
+    "img/icon-192.png",
+)
+
+
+def _geolocation_allowed(view):
+    # Every other page forbids the handset's position (settings.PERMISSIONS_POLICY).
+    return permissions_policy_override(
+        {"geolocation": ["self"], "camera": [], "microphone": [], "payment": [], "usb": []}
+    )(view)
+
+
+@login_required
+@never_cache
+@_geolocation_allowed
+def field(request: HttpRequest) -> HttpResponse:
+    """A field officer's phone: sign on to a unit, the current assignment, the three steps."""
+    if user_role(request.user) != Role.FIELD:
+        raise PermissionDenied
+    agency = user_agency(request.user)
+    member = AgencyMember.objects.select_related("unit").get(user=request.user)
+    units = Unit.objects.filter(agency=agency, active=True).select_related(
+        "agency", "home_kecamatan"
+    )
+    config = _live_config(
+        request,
+        agency={"code": agency.code, "short_name": agency.short_name},
+        units=units_data(units),
+        unit_id=member.unit_id,
+        service_worker=reverse("field-sw"),
+    )
+    return render(request, "units/field.html", {"config": config, "agency": agency})
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """/field/sw.js: served from /field/ so that its scope is the field app."""
+    shell = [reverse("field"), reverse("javascript-catalog"), *map(static, SHELL_FILES)]
+    response = render(
+        request,
+        "units/sw.js",
+        {"version": SHELL_VERSION, "shell": json.dumps(shell), "start": shell[0]},
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def manifest(request: HttpRequest) -> HttpResponse:
+    """The field app's web manifest: installs as its own app, opening at /field/."""
+    response = render(
+        request,
+        "units/manifest.webmanifest",
+        {"start": reverse("field"), "icon": static("img/icon-192.png"),
+         "icon_large": static("img/icon-512.png"), "icon_svg": static("img/icon.svg")},
+        content_type="application/manifest+json",
+    )  # fmt: skip
+    return response
