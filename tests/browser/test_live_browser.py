@@ -106,11 +106,14 @@ def test_an_agency_works_an_assignment_to_resolution(page_for):
 
     card = crew.locator(".assignment", has_text="Ngesrep")
     expect(card).to_be_visible(timeout=2000)
+    # The demo Ambulans Hebat has a fleet: the closest available ambulance is first, here the
+    # one based in Tembalang (no GPS yet: measured from its home), sent with one tap.
     card.get_by_role("button", name="Berangkatkan unit").click()
-    card.get_by_label("Unit").fill("Ambulans Hebat 3")
-    card.get_by_label("Perkiraan tiba (menit)").fill("5")
-    card.get_by_role("button", name="Berangkatkan", exact=True).click()
-    expect(card.locator(".clock.eta")).to_contain_text("Ambulans Hebat 3")
+    first = card.locator(".unit-list button").first
+    expect(first).to_contain_text("AMB-05")
+    expect(first).to_contain_text("dari kecamatan pangkalan")
+    first.click()
+    expect(card.locator(".clock.eta")).to_contain_text("AMB-05")
     card.get_by_role("button", name="Tiba di lokasi").click()
     card.get_by_role("button", name="Selesai").click()
     card.get_by_label("Tindakan (opsional)").fill("Dibawa ke RS Kariadi")
@@ -118,11 +121,7 @@ def test_an_agency_works_an_assignment_to_resolution(page_for):
     expect(card).to_have_count(0)
 
     assignment = Report.objects.get().assignments.get()
-    assert (assignment.status, assignment.unit, assignment.eta_minutes) == (
-        "resolved",
-        "Ambulans Hebat 3",
-        5,
-    )
+    assert (assignment.status, assignment.unit, assignment.eta_minutes) == ("resolved", "AMB-05", 1)
     assert assignment.arrived_at is not None
     assert assignment.resolution_note == "Dibawa ke RS Kariadi"
 
