@@ -50,7 +50,29 @@
     return null;
   }
 
+  // The agency's fleet (SPEC §7): who is available now, live from unit.updated.
+  const fleet = new Map();
+  function renderFleet() {
+    const section = document.getElementById("fleet");
+    const list = document.getElementById("fleet-units");
+    if (!section || !list) return;
+    section.hidden = fleet.size === 0;
+    list.replaceChildren();
+    const order = { available: 0, en_route: 1, on_scene: 2, out_of_service: 3 };
+    const units = [...fleet.values()].filter((u) => u.active)
+      .sort((a, b) => order[a.status] - order[b.status] || a.call_sign.localeCompare(b.call_sign));
+    for (const unit of units) {
+      const chip = text("li", `chip unit-${unit.status}`, `${unit.call_sign} · ${config.labels.unit[unit.status] || unit.status}`);
+      chip.dataset.unit = unit.call_sign;
+      if (unit.report_number) chip.title = unit.report_number;
+      list.append(chip);
+    }
+  }
+
   function onSnapshot(snapshot) {
+    fleet.clear();
+    for (const unit of snapshot.units || []) fleet.set(unit.id, unit);
+    renderFleet();
     queue.clear();
     for (const item of snapshot.assignments) {
       if (item.agency === own) queue.set(item.id, { assignment: item, report: item.report });
@@ -59,6 +81,8 @@
   }
 
   function onEvent(event) {
+    if (event.type === "unit.updated") { fleet.set(event.unit.id, event.unit); renderFleet(); return; }
+    if (!event.report) return;
     const before = event.assignment && queue.has(event.assignment.id);
     upsertFromReport(event.report);
     if (event.type === "assignment.created" && event.assignment && event.assignment.agency === own && !before) {

@@ -17,6 +17,7 @@
   }
 
   function onEvent(event) {
+    if (!event.report) return; // a unit's own event (SPEC §7): nothing on the board changes
     if (event.report.status === "open") reports.set(event.report.id, event.report);
     else reports.delete(event.report.id);
     if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") UI.beep(true);

@@ -627,6 +627,7 @@
   let reloadTimer = null;
   const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(loadOpenReports, 150); };
   const onEvent = (event) => {
+    if (!event.report) return; // a unit's own event: the open reports did not change
     if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") window.DispatchUI.beep(true);
     reloadSoon();
   };

@@ -172,8 +172,25 @@
   }
 
   // --- Screens -------------------------------------------------------------------------------------
+  /** The assignment as the crew sees it: the server's last word, with the taps still in the
+   * queue applied on top (a late live event must not undo a tap the server has not had). */
+  function withPending(assignment) {
+    let shown = assignment;
+    const prefix = `/api/v1/assignments/${assignment.id}/`;
+    for (const item of queue()) {
+      if (!item.url.startsWith(prefix)) continue;
+      const at = item.body.occurred_at;
+      const action = item.url.slice(prefix.length).replace(/\/$/, "");
+      if (action === "depart") shown = { ...shown, departed_at: shown.departed_at || at };
+      if (action === "arrive" && shown.status === "dispatched") shown = { ...shown, status: "on_scene", arrived_at: at };
+      if (action === "resolve" && shown.status === "on_scene") shown = { ...shown, status: "resolved", resolved_at: at };
+    }
+    return shown;
+  }
+
   function currentJob() {
-    const mine = [...assignments.values()].filter(({ assignment }) =>
+    const shown = [...assignments.values()].map((entry) => ({ ...entry, assignment: withPending(entry.assignment) }));
+    const mine = shown.filter(({ assignment }) =>
       assignment.unit_id === unitId && ["dispatched", "on_scene"].includes(assignment.status));
     return mine.sort((a, b) => Date.parse(b.assignment.dispatched_at || 0) - Date.parse(a.assignment.dispatched_at || 0))[0] || null;
   }
@@ -183,10 +200,12 @@
     $("on-duty").hidden = unitId === null;
     if (unitId === null) { renderChoices(); return; }
     const unit = units.get(unitId);
-    $("my-unit").textContent = unit ? unit.call_sign : "";
-    $("my-status").textContent = unit ? (config.labels.unit[unit.status] || unit.status) : "";
-    $("my-status").className = `chip unit-${unit ? unit.status : ""}`;
     const job = currentJob();
+    // A queued arrival shows the unit on scene already, as the step itself shows.
+    const status = job && job.assignment.status === "on_scene" ? "on_scene" : unit && unit.status;
+    $("my-unit").textContent = unit ? unit.call_sign : "";
+    $("my-status").textContent = status ? (config.labels.unit[status] || status) : "";
+    $("my-status").className = `chip unit-${status || ""}`;
     const jobId = job ? job.assignment.id : null;
     if (jobId !== null && jobId !== currentJobId) announce(job);
     currentJobId = jobId;
@@ -269,15 +288,7 @@
     const body = here();
     enqueue(`/api/v1/assignments/${job.assignment.id}/${action}/`, body, label);
     sendPosition(true);
-    // Shown at once; the server's answer (or the live event) confirms it.
-    const at = now().toISOString();
-    const assignment = { ...job.assignment };
-    if (action === "depart") assignment.departed_at = at;
-    if (action === "arrive") { assignment.status = "on_scene"; assignment.arrived_at = at; }
-    if (action === "resolve") { assignment.status = "resolved"; assignment.resolved_at = at; }
-    assignments.set(assignment.id, { ...job, assignment });
-    persist();
-    render();
+    render(); // shown at once (withPending); the server's answer confirms it
   }
   $("act-depart").addEventListener("click", () => step("depart", gettext("Depart")));
   $("act-arrive").addEventListener("click", () => step("arrive", gettext("Arrived on scene")));

@@ -79,6 +79,8 @@ def test_the_nearest_ambulance_is_sent_and_its_offline_arrival_lands(
     screenshot(desk, "agency-dispatch-nearest-1366")
     choices.first.click()
     expect(card).to_contain_text("AMB-04", timeout=3000)
+    # The desk's fleet strip follows the unit live.
+    expect(desk.locator('#fleet-units [data-unit="AMB-04"]')).to_contain_text("menuju lokasi")
 
     # The crew's phone gets it at once: the report, the way there, the one-thumb steps.
     expect(phone.locator("#job")).to_be_visible(timeout=3000)
@@ -97,8 +99,12 @@ def test_the_nearest_ambulance_is_sent_and_its_offline_arrival_lands(
     phone.get_by_role("button", name="Tiba di lokasi").click()
     expect(phone.locator("#field-offline")).to_contain_text("Tidak ada sinyal")
     expect(phone.locator("#act-resolve")).to_be_visible()  # shown at once
-    screenshot(phone, "field-offline-arrival-375")
     phone.wait_for_timeout(3000)
+    # Still shown as on scene: a live event about the departure, arriving late, must not
+    # undo a tap the server has not had yet.
+    expect(phone.locator("#act-resolve")).to_be_visible()
+    expect(phone.locator("#act-arrive")).to_be_hidden()
+    screenshot(phone, "field-offline-arrival-375")
     assignment.refresh_from_db()
     assert assignment.status == "dispatched"  # nothing reached the server
     online_again = timezone.now()
@@ -121,3 +127,31 @@ def test_the_nearest_ambulance_is_sent_and_its_offline_arrival_lands(
     row = operator.locator("#open-reports tr", has_text=assignment.report.number)
     expect(row.locator('[data-agency="ambulans"]')).to_contain_text("di lokasi", timeout=3000)
     screenshot(operator, "console-field-arrival-1366")
+
+
+def test_the_field_app_opens_with_no_network_after_one_visit(new_page, server_url, demo_city):
+    """Installable and offline-first (SPEC §7): the service worker has the app shell, and the
+    page keeps the last known state; a tap made now waits in the queue."""
+    phone = field_phone(new_page, server_url, "ambulans-lapangan")
+    phone.get_by_role("button", name="AMB-02 · ambulans").click()
+    expect(phone.locator("#waiting")).to_be_visible()
+    phone.wait_for_function(
+        "navigator.serviceWorker.ready.then(r => !!r.active)", timeout=10_000
+    )
+    phone.reload()  # the worker now controls the page and has cached the shell
+    expect(phone.locator("#my-unit")).to_have_text("AMB-02")
+    manifest = phone.evaluate(
+        "fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())"
+    )
+    assert manifest["start_url"] == "/field/" and manifest["display"] == "standalone"
+
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("#my-unit")).to_have_text("AMB-02")
+    expect(phone.locator("#field-offline")).to_be_visible()
+    phone.get_by_role("button", name="Tidak beroperasi").click()
+    expect(phone.locator("#field-offline")).to_contain_text("1 langkah")
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.locator("#field-offline")).to_be_hidden(timeout=5000)
+    assert Unit.objects.get(call_sign="AMB-02").status == "out_of_service"
