@@ -73,7 +73,12 @@ def agency_dashboard(request: HttpRequest) -> HttpResponse:
     agency = user_agency(request.user)
     if user_role(request.user) != Role.AGENCY_STAFF or agency is None:
         raise PermissionDenied
-    config = _live_config(request, agency=AgencySerializer(agency).data)
+    config = _live_config(
+        request,
+        agency=AgencySerializer(agency).data,
+        # For managing the agency's units (SPEC §7): their homes.
+        kecamatan=KecamatanSerializer(Kecamatan.objects.all(), many=True).data,
+    )
     context = {
         "config": config,
         "agency": agency,

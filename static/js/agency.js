@@ -73,6 +73,7 @@
     fleet.clear();
     for (const unit of snapshot.units || []) fleet.set(unit.id, unit);
     renderFleet();
+    if (document.getElementById("fleet-manage")?.open) loadManage();
     queue.clear();
     for (const item of snapshot.assignments) {
       if (item.agency === own) queue.set(item.id, { assignment: item, report: item.report });
@@ -81,7 +82,7 @@
   }
 
   function onEvent(event) {
-    if (event.type === "unit.updated") { fleet.set(event.unit.id, event.unit); renderFleet(); return; }
+    if (event.type === "unit.updated") { fleet.set(event.unit.id, event.unit); renderFleet(); renderManage(); return; }
     if (!event.report) return;
     const before = event.assignment && queue.has(event.assignment.id);
     upsertFromReport(event.report);
@@ -415,6 +416,103 @@
   });
 
   renderSoundToggle();
+  // --- Managing the fleet (the agency's own units) ---------------------------------------------------
+  const manage = document.getElementById("fleet-manage");
+  function option(value, label, selected) {
+    const element = document.createElement("option");
+    element.value = value;
+    element.textContent = label;
+    element.selected = value === selected;
+    return element;
+  }
+  function kindSelect(selected) {
+    const select = document.createElement("select");
+    for (const [value, label] of Object.entries(config.labels.kind)) select.append(option(value, label, selected));
+    return select;
+  }
+  function homeSelect(selected) {
+    const select = document.createElement("select");
+    select.append(option("", "—", selected || ""));
+    for (const k of config.kecamatan) select.append(option(k.code, k.name, selected));
+    return select;
+  }
+  async function changeUnit(unit, body, row) {
+    const result = await UI.api("PATCH", `/api/v1/units/${unit.id}/`, body).catch(() => null);
+    const error = row.querySelector(".error");
+    if (!result || !result.ok) {
+      error.textContent = (result && result.data && (result.data.detail || Object.values(result.data).flat().join(" "))) || gettext("The server cannot be reached: try again.");
+      return;
+    }
+    error.textContent = "";
+    fleet.set(unit.id, result.data);
+    renderManage();
+    renderFleet();
+  }
+  async function setUnitStatus(unit, status, row) {
+    const result = await UI.api("POST", `/api/v1/units/${unit.id}/status/`, { status }).catch(() => null);
+    if (!result || !result.ok) {
+      row.querySelector(".error").textContent = (result && result.data && result.data.detail) || gettext("The request was refused.");
+      return;
+    }
+    fleet.set(unit.id, result.data);
+    renderManage();
+    renderFleet();
+  }
+  async function loadManage() {
+    const result = await UI.api("GET", "/api/v1/units/?active=all").catch(() => null);
+    if (result && result.ok) for (const unit of result.data) fleet.set(unit.id, unit);
+    renderManage();
+  }
+  function renderManage() {
+    if (!manage || !manage.open) return;
+    const body = document.querySelector("#fleet-table tbody");
+    body.replaceChildren();
+    for (const unit of [...fleet.values()].sort((a, b) => a.call_sign.localeCompare(b.call_sign))) {
+      const row = document.createElement("tr");
+      row.dataset.unit = unit.call_sign;
+      if (!unit.active) row.className = "retired";
+      const kind = kindSelect(unit.kind);
+      kind.addEventListener("change", () => changeUnit(unit, { kind: kind.value }, row));
+      const home = homeSelect(unit.home_kecamatan);
+      home.addEventListener("change", () => changeUnit(unit, { home_kecamatan: home.value }, row));
+      const cells = [text("strong", "", unit.call_sign), kind, home,
+        text("span", `chip unit-${unit.status}`, config.labels.unit[unit.status] || unit.status)];
+      for (const content of cells) { const cell = document.createElement("td"); cell.append(content); row.append(cell); }
+      const actions = document.createElement("td");
+      const toggle = text("button", "", unit.status === "out_of_service" ? gettext("Back in service") : gettext("Out of service"));
+      toggle.type = "button";
+      toggle.hidden = !unit.active || ["en_route", "on_scene"].includes(unit.status);
+      toggle.addEventListener("click", () => setUnitStatus(unit, unit.status === "out_of_service" ? "available" : "out_of_service", row));
+      const retire = text("button", "", unit.active ? gettext("Retire") : gettext("Reactivate"));
+      retire.type = "button";
+      retire.addEventListener("click", () => changeUnit(unit, { active: !unit.active }, row));
+      actions.append(toggle, " ", retire, text("span", "error", ""));
+      row.append(actions);
+      body.append(row);
+    }
+  }
+  if (manage) {
+    const form = document.getElementById("unit-add");
+    for (const [value, label] of Object.entries(config.labels.kind)) form.kind.append(option(value, label));
+    form.home_kecamatan.append(option("", "—"));
+    for (const k of config.kecamatan) form.home_kecamatan.append(option(k.code, k.name));
+    manage.addEventListener("toggle", () => { if (manage.open) loadManage(); });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = document.getElementById("unit-add-error");
+      const result = await UI.api("POST", "/api/v1/units/", Object.fromEntries(new FormData(form))).catch(() => null);
+      if (!result || !result.ok) {
+        error.textContent = (result && result.data && (result.data.detail || Object.values(result.data).flat().join(" "))) || gettext("The server cannot be reached: try again.");
+        return;
+      }
+      error.textContent = "";
+      form.reset();
+      fleet.set(result.data.id, result.data);
+      renderManage();
+      renderFleet();
+    });
+  }
+
   live = window.DispatchLive({ onSnapshot, onEvent, onStatus: UI.banner });
   setInterval(tick, 1000);
 })();

@@ -135,9 +135,7 @@ def test_the_field_app_opens_with_no_network_after_one_visit(new_page, server_ur
     phone = field_phone(new_page, server_url, "ambulans-lapangan")
     phone.get_by_role("button", name="AMB-02 · ambulans").click()
     expect(phone.locator("#waiting")).to_be_visible()
-    phone.wait_for_function(
-        "navigator.serviceWorker.ready.then(r => !!r.active)", timeout=10_000
-    )
+    phone.wait_for_function("navigator.serviceWorker.ready.then(r => !!r.active)", timeout=10_000)
     phone.reload()  # the worker now controls the page and has cached the shell
     expect(phone.locator("#my-unit")).to_have_text("AMB-02")
     manifest = phone.evaluate(
@@ -155,3 +153,36 @@ def test_the_field_app_opens_with_no_network_after_one_visit(new_page, server_ur
     phone.evaluate("window.dispatchEvent(new Event('online'))")
     expect(phone.locator("#field-offline")).to_be_hidden(timeout=5000)
     assert Unit.objects.get(call_sign="AMB-02").status == "out_of_service"
+
+
+def test_the_desk_manages_its_own_fleet(page_for):
+    """Issue 14 §1: an agency's staff add, take out of service and retire their units."""
+    desk = page_for("ambulans")
+    expect(desk.locator('#fleet-units [data-unit="AMB-01"]')).to_contain_text("siaga")
+    desk.get_by_text("Kelola armada").click()
+    table = desk.locator("#fleet-table")
+    expect(table.locator("tr[data-unit]")).to_have_count(6)
+    form = desk.locator("#unit-add")
+    form.get_by_label("Kode panggil").fill("amb-07")
+    form.get_by_label("Jenis").select_option("ambulance")
+    form.get_by_label("Kecamatan pangkalan").select_option("tembalang")
+    form.get_by_role("button", name="Tambah unit").click()
+    expect(table.locator('tr[data-unit="AMB-07"]')).to_be_visible()
+    added = Unit.objects.get(call_sign="AMB-07")
+    assert (added.agency.code, added.home_kecamatan.code, added.active) == (
+        "ambulans",
+        "tembalang",
+        True,
+    )
+    form.get_by_label("Kode panggil").fill("AMB-07")
+    form.get_by_label("Jenis").select_option("ambulance")
+    form.get_by_role("button", name="Tambah unit").click()
+    expect(desk.locator("#unit-add-error")).to_contain_text("AMB-07")  # already there
+
+    table.locator('tr[data-unit="AMB-01"]').get_by_role("button", name="Tidak beroperasi").click()
+    expect(desk.locator('#fleet-units [data-unit="AMB-01"]')).to_contain_text("tidak beroperasi")
+    table.locator('tr[data-unit="AMB-07"]').get_by_role("button", name="Pensiunkan").click()
+    expect(table.locator('tr[data-unit="AMB-07"]')).to_have_class("retired")
+    assert Unit.objects.get(call_sign="AMB-01").status == "out_of_service"
+    assert Unit.objects.get(call_sign="AMB-07").active is False
+    screenshot(desk, "agency-fleet-1366")
