@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agencies import views as performance_views
 from dispatch112 import views
+from units import views as unit_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("agency/", views.agency_dashboard, name="agency-dashboard"),
     path("board/", views.board, name="board"),
     path("field/", include("units.urls")),
+    path("map/", unit_views.live_map, name="live-map"),
     path("performance/", performance_views.performance, name="performance"),
     path(
         "performance/agency/<slug:code>/",

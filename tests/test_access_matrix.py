@@ -143,6 +143,7 @@ PAGES = [
     ("field-sw", "/field/sw.js",                            "200 200 200 200 200 200 200 200 200"),
     ("field-manifest", "/field/manifest.webmanifest",       "200 200 200 200 200 200 200 200 200"),
     ("board", "/board/",                                    "302 302 403 200 200 403 403 403 403"),
+    ("live-map", "/map/",                                   "302 302 403 200 200 200 200 200 403"),
     ("performance", "/performance/",                        "302 302 403 200 200 403 403 403 403"),
     ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403 403"),
     ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403 403"),
@@ -414,7 +415,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 720
+    assert size == 729
 
 
 def test_token_and_session_agree(world):

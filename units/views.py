@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_permissions_policy.decorators import permissions_policy_override
 
-from agencies.models import AgencyMember, Unit
+from agencies.models import AgencyMember, Kecamatan, Unit
 from agencies.roles import Role, user_agency, user_role
 from dispatch112.views import _live_config
 from notifications.payloads import units_data
@@ -60,6 +61,28 @@ def field(request: HttpRequest) -> HttpResponse:
         service_worker=reverse("field-sw"),
     )
     return render(request, "units/field.html", {"config": config, "agency": agency})
+
+
+@login_required
+def live_map(request: HttpRequest) -> HttpResponse:
+    """/map/ (SPEC §8): the open incidents and the units on one map, live. The command
+    centre sees the whole city; agency staff their agency's units and reports (the snapshot
+    and the events are scoped as everywhere). `?wall=1`: the video-wall mode."""
+    role = user_role(request.user)
+    if role not in (Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_STAFF):
+        raise PermissionDenied
+    agency = user_agency(request.user) if role == Role.AGENCY_STAFF else None
+    config = _live_config(
+        request,
+        own_agency=agency.code if agency else None,
+        kecamatan=[
+            {"code": k.code, "name": k.name, "latitude": k.latitude, "longitude": k.longitude}
+            for k in Kecamatan.objects.exclude(latitude=None)
+        ],
+        map={"tiles": settings.DISPATCH_MAP_TILES, "center": settings.DISPATCH_MAP_CENTER},
+        wall=request.GET.get("wall") == "1",
+    )
+    return render(request, "units/map.html", {"config": config, "wall": config["wall"]})
 
 
 @require_GET

@@ -78,10 +78,48 @@
     });
   }
 
+  // Each agency's units: how many are free, on their way, on scene, out of service (SPEC §8).
+  const units = new Map();
+  const STATUSES = ["available", "en_route", "on_scene", "out_of_service"];
+  function renderUnits() {
+    const table = document.getElementById("board-units");
+    if (!table) return;
+    table.hidden = units.size === 0;
+    const counts = {};
+    for (const unit of units.values()) {
+      if (!unit.active) continue;
+      counts[unit.agency] = counts[unit.agency] || Object.fromEntries(STATUSES.map((s) => [s, 0]));
+      counts[unit.agency][unit.status] += 1;
+    }
+    const body = table.querySelector("tbody");
+    body.replaceChildren();
+    for (const code of Object.keys(counts).sort()) {
+      const row = document.createElement("tr");
+      row.dataset.agency = code;
+      cell(row, (agency[code] || {}).short_name || code);
+      for (const status of STATUSES) {
+        const count = document.createElement("span");
+        count.dataset.status = status;
+        count.className = counts[code][status] ? `chip unit-${status}` : "hint";
+        count.textContent = counts[code][status];
+        cell(row, count);
+      }
+      body.append(row);
+    }
+  }
+
   live = window.DispatchLive({
     // The snapshot lists assignments; the board lists reports, so it reloads them.
-    onSnapshot: load,
-    onEvent,
+    onSnapshot(snapshot) {
+      units.clear();
+      for (const unit of snapshot.units || []) units.set(unit.id, unit);
+      renderUnits();
+      load();
+    },
+    onEvent(event) {
+      if (event.type === "unit.updated") { units.set(event.unit.id, event.unit); renderUnits(); return; }
+      onEvent(event);
+    },
     onStatus: UI.banner,
   });
   setInterval(tick, 1000);

@@ -479,6 +479,17 @@
       chip.className = `chip ${assignment.status}${alarming ? " escalated" : ""}`;
       chip.dataset.agency = assignment.agency;
       chip.textContent = `${agencyName[assignment.agency] || assignment.agency} · ${config.labels.assignment[assignment.status] || assignment.status}`;
+      // The unit sent, and while it is on its way, when it is due (SPEC §8).
+      if (assignment.unit) {
+        let unit = ` · ${assignment.unit}`;
+        if (assignment.status === "dispatched" && assignment.eta_minutes !== null && assignment.dispatched_at) {
+          unit += ` · ${interpolate(gettext("due %s"), [formatTime(new Date(Date.parse(assignment.dispatched_at) + assignment.eta_minutes * 60000).toISOString())])}`;
+        }
+        const detail = document.createElement("span");
+        detail.className = "chip-unit";
+        detail.textContent = unit;
+        chip.append(detail);
+      }
       span.append(chip, " ");
     }
     return span;

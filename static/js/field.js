@@ -158,9 +158,15 @@
       renderDistance();
     }, () => { /* no fix: the app works without */ }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
   }
+  let positionTimer = null;
   function sendPosition(force) {
     if (!position || unitId === null) return;
-    if (!force && Date.now() - positionSentAt < POSITION_EVERY_MS) return;
+    const wait = POSITION_EVERY_MS - (Date.now() - positionSentAt);
+    if (!force && wait > 0) {
+      // At most every 5 s, but the latest fix always goes (at the end of the 5 s).
+      if (positionTimer === null) positionTimer = setTimeout(() => { positionTimer = null; sendPosition(true); }, wait);
+      return;
+    }
     positionSentAt = Date.now();
     const fix = { latitude: position.latitude, longitude: position.longitude,
                   accuracy_m: position.accuracy, recorded_at: now().toISOString() };
