@@ -2,7 +2,7 @@
 
 Each figure is printed with its ratio to a baseline measured in the same run.
 BENCH_ONLY=name[,name…] runs only those (intake, notify_latency,
-throughput, dashboard_scale, performance)."""
+throughput, dashboard_scale, positions, performance)."""
 
 import os
 import sys
@@ -10,13 +10,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import dashboard_scale, intake, notify_latency, performance, throughput
+from benchmarks import dashboard_scale, intake, notify_latency, performance, positions, throughput
 
 BENCHMARKS = {
     "intake": intake.main,
     "notify_latency": notify_latency.main,
     "throughput": throughput.main,
     "dashboard_scale": dashboard_scale.main,
+    "positions": positions.main,
     "performance": performance.main,
 }
 
