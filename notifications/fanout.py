@@ -144,14 +144,15 @@ class ProcessFanout:
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             kind = message.get("type")
-            if kind not in ("dispatch.events", "dispatch.position"):
+            if kind not in ("dispatch.events", "dispatch.positions"):
                 continue
             for member in list(self.members.get(message.get("group"), ())):
                 try:
                     if kind == "dispatch.events":
                         await member.deliver(message["texts"])
-                    else:  # coalesced per dashboard (consumers.EventsConsumer)
-                        await member.deliver_position(message["unit"], message["text"])
+                    else:  # a batch of units' positions (publish._PositionBatch)
+                        for unit_id, text in message["positions"]:
+                            await member.deliver_position(unit_id, text)
                 except Exception:
                     logger.exception("Could not write to a dashboard")
 

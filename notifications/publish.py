@@ -234,6 +234,11 @@ class _PublisherLoop:
         self._pid: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def call_later(self, delay: float, callback) -> None:
+        """Runs `callback` on the publisher loop after `delay` seconds."""
+        loop = self._loop if self._pid == os.getpid() else self._start()
+        loop.call_soon_threadsafe(loop.call_later, delay, callback)
+
     def run(self, coroutine):
         loop = self._loop if self._pid == os.getpid() else self._start()
         # _send_all bounds itself by PUBLISH_TIMEOUT; this only guards a dead loop.
@@ -268,33 +273,81 @@ async def _send_all(deliveries: list[tuple[str, dict]]) -> None:
 
 
 # --- Positions (SPEC §7): live only, never an Event -----------------------------------------------
+#
+# Positions must never crowd out report events: both travel through each Daphne process's one
+# fan-out channel, a queue of `capacity` messages read one at a time, and 500 units sending
+# every 5 s as one message per position and group (200 messages a second) held report events
+# back by seconds and overflowed the queue, dropping them (benchmarks/positions.py). So each
+# process that stores positions batches them: per group, the latest position of each unit,
+# sent as ONE message every POSITION_BATCH_SECONDS. The layer then carries a few messages a
+# second per publishing process, however many units move.
 
-POSITION_MESSAGE = "dispatch.position"
+POSITION_MESSAGE = "dispatch.positions"
+POSITION_BATCH_SECONDS = 0.5
 
 
-def position_deliveries(unit) -> list[tuple[str, dict]]:
-    """`unit.position` for the command centre and the unit's agency: one message per group,
-    which each process's fan-out coalesces per dashboard (fanout.py, consumers.py)."""
+def position_entries(unit) -> list[tuple[str, int, str]]:
+    """(group, unit id, encoded `unit.position`) for the command centre and the unit's
+    agency; each dashboard's consumer coalesces them further (consumers.deliver_position)."""
     from .payloads import position_payload
 
     text = encode(position_payload(unit))
-    groups = (ALL_REPORTS_GROUP, agency_group(unit.agency.code))
-    return [
-        (group, {"type": POSITION_MESSAGE, "group": group, "unit": unit.pk, "text": text})
-        for group in groups
-    ]
+    return [(group, unit.pk, text) for group in (ALL_REPORTS_GROUP, agency_group(unit.agency.code))]
+
+
+class _PositionBatch:
+    """The positions this process stored in the last POSITION_BATCH_SECONDS, by group and
+    unit (the latest wins), flushed on the publisher loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, dict[int, str]] = defaultdict(dict)
+        self._scheduled = False
+
+    def add(self, entries: list[tuple[str, int, str]]) -> None:
+        with self._lock:
+            for group, unit_id, text in entries:
+                self._pending[group][unit_id] = text
+            if self._scheduled:
+                return
+            self._scheduled = True
+        _publisher.call_later(POSITION_BATCH_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending, self._scheduled = self._pending, defaultdict(dict), False
+        deliveries = [
+            (group, {"type": POSITION_MESSAGE, "group": group, "positions": list(units.items())})
+            for group, units in pending.items()
+        ]
+        task = asyncio.ensure_future(_send_positions(deliveries))
+        _position_tasks.add(task)
+        task.add_done_callback(_position_tasks.discard)
+
+
+_position_batch = _PositionBatch()
+_position_tasks: set = set()
+
+
+async def _send_positions(deliveries) -> None:
+    try:
+        await _send_all(deliveries)
+    except Exception:
+        logger.exception("Unit positions were not published; the next ones follow in seconds")
 
 
 def publish_position_on_commit(unit) -> None:
-    """Sends the unit's new position once the transaction that stored it commits."""
-    deliveries = position_deliveries(unit)
-    transaction.on_commit(lambda: deliver_safely(deliveries), robust=True)
+    """Sends the unit's new position once the transaction that stored it commits: batched
+    with Redis (above); at once on the in-memory layer (one process, no shared queue)."""
+    entries = position_entries(unit)
 
+    def send() -> None:
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            deliver_safely(
+                [(g, {"type": POSITION_MESSAGE, "group": g, "positions": [(u, t)]})
+                 for g, u, t in entries]
+            )  # fmt: skip
+        else:
+            _position_batch.add(entries)
 
-async def publish_position_async(unit) -> None:
-    """The same from a consumer's event loop (positions sent over the field app's socket);
-    an outage is logged: the next position follows in seconds."""
-    try:
-        await _send_all(position_deliveries(unit))
-    except Exception:
-        logger.exception("A unit position was not published")
+    transaction.on_commit(send, robust=True)

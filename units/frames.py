@@ -8,7 +8,6 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.dateparse import parse_datetime
 
-from notifications.publish import publish_position_async
 from reports.errors import DispatchError
 
 from . import services
@@ -25,20 +24,18 @@ async def position_frame(user, content: dict) -> dict | None:
             return {"type": "error", "detail": "recorded_at must be an ISO 8601 time with zone"}
         recorded_at = parsed
     try:
-        stored = await database_sync_to_async(_record)(user, unit, content, recorded_at)
+        await database_sync_to_async(_record)(user, unit, content, recorded_at)
     except ValidationError as error:
         return {"type": "error", "detail": "bad position", "errors": error.message_dict}
     except ObjectDoesNotExist:
         return {"type": "error", "detail": "no such unit"}
     except DispatchError as error:
         return {"type": "error", "detail": error.message}
-    if stored is not None:
-        await publish_position_async(stored)
     return None
 
 
 def _record(user, unit_id: int, content: dict, recorded_at):
-    """record_position, published by the caller on its own loop (no on_commit thread hop)."""
+    """record_position, as over HTTP: published after commit, batched (notifications.publish)."""
     from agencies.models import Unit
 
     if not services.units_visible_to_officer_or_staff(user).filter(pk=unit_id).exists():
@@ -50,5 +47,4 @@ def _record(user, unit_id: int, content: dict, recorded_at):
         longitude=content.get("longitude"),
         accuracy_m=content.get("accuracy_m"),
         recorded_at=recorded_at,
-        publish=False,
     )

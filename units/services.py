@@ -255,12 +255,10 @@ def record_position(
     longitude,
     accuracy_m=None,
     recorded_at: datetime | None = None,
-    publish: bool = True,
-) -> Unit | None:
+) -> Unit:
     """Stores a GPS fix in the unit's track and, when it is the newest, as its last position,
-    published live after commit (`unit.position`; with `publish` False the caller publishes
-    the unit returned, None when the fix was older than the last one). Bad input →
-    ValidationError, nothing stored."""
+    published live after commit (`unit.position`). Bad input → ValidationError, nothing
+    stored."""
     now = timezone.now()
     errors = Errors()
     position = clean_position(errors, latitude, longitude, accuracy_m, required=True)
@@ -279,10 +277,8 @@ def record_position(
             locked.latitude, locked.longitude, locked.accuracy_m = lat, lng, accuracy
             locked.position_at = recorded_at
             locked.save(update_fields=["latitude", "longitude", "accuracy_m", "position_at"])
-            if publish:
-                publish_position_on_commit(locked)
-            return locked
-        return None
+            publish_position_on_commit(locked)
+        return locked
 
 
 def prune_tracks(*, now: datetime | None = None) -> int:
