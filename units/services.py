@@ -146,8 +146,12 @@ def unit_update(
         setattr(unit, name, value)
     if fields:
         unit.save(update_fields=list(fields))
-        if fields.get("active") is False:
-            AgencyMember.objects.filter(unit=unit).update(unit=None, signed_on_at=None)
+        if fields.get("active") is False:  # its crew is signed off (saved one by one: the
+            # token cache forgets each officer's unit, dispatch112.tokens)
+            for member in AgencyMember.objects.select_for_update().filter(unit=unit):
+                member.unit, member.signed_on_at = None, None
+                member.save(update_fields=["unit", "signed_on_at"])
+                _reconnect_after_commit(member.user)
         event_record(None, "unit.updated", actor=actor, unit=unit,
                      data={"status": unit.status, "assignment": None,
                            "reason": "configured", "changed": sorted(fields)})  # fmt: skip

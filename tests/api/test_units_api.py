@@ -356,7 +356,7 @@ def test_tracks_are_pruned_after_the_retention(fleet, settings):
 # --- The agency manages its units ---------------------------------------------------------------
 
 
-def test_staff_add_and_change_their_own_units_only(fleet, ambulans, staff_of):
+def test_staff_add_and_change_their_own_units_only(fleet, ambulans, staff_of, field_officer_of):
     created = ambulans.post("/api/v1/units/", {"call_sign": "amb-07", "kind": "ambulance",
                                                "home_kecamatan": "tembalang"})  # fmt: skip
     assert created.status_code == 201, created.json()
@@ -366,8 +366,13 @@ def test_staff_add_and_change_their_own_units_only(fleet, ambulans, staff_of):
     bad = ambulans.post("/api/v1/units/", {"call_sign": "AMB 7!", "kind": "spaceship"})
     assert bad.status_code == 400 and {"call_sign", "kind"} <= set(bad.json())
     unit_id = created.json()["id"]
+    officer = field_officer_of("ambulans")
+    assert client_for(officer).post(f"/api/v1/units/{unit_id}/sign-on/", {}).status_code == 200
     retired = ambulans.patch(f"/api/v1/units/{unit_id}/", {"active": False})
     assert retired.status_code == 200 and retired.json()["active"] is False
+    officer.agency_membership.refresh_from_db()
+    assert officer.agency_membership.unit is None  # its crew is signed off
+    assert client_for(officer).post(f"/api/v1/units/{unit_id}/sign-on/", {}).status_code == 403
     damkar = client_for(staff_of("damkar"))
     assert damkar.patch(f"/api/v1/units/{unit_id}/", {"active": True}).status_code == 404
 
