@@ -38,7 +38,7 @@ def _record(user, unit_id: int, content: dict, recorded_at):
     """record_position, as over HTTP: published after commit, batched (notifications.publish)."""
     from agencies.models import Unit
 
-    if not services.units_visible_to_officer_or_staff(user).filter(pk=unit_id).exists():
+    if not services.units_visible_to(user).filter(pk=unit_id).exists():
         raise Unit.DoesNotExist
     return services.record_position(
         actor=user,

@@ -40,11 +40,16 @@ def may_operate(user: User, unit: Unit) -> bool:
     return may_manage(user, unit) or (user_unit_id(user) == unit.pk)
 
 
-def units_visible_to_officer_or_staff(user: User):
-    """The units a field officer or staff user may see: their agency's."""
-    if user_role(user) not in (Role.AGENCY_STAFF, Role.FIELD):
-        return Unit.objects.none()
-    return Unit.objects.filter(agency=user_agency(user))
+def units_visible_to(user: User):
+    """Every unit for the command centre; the agency's own for its staff and field officers
+    (who pick the one they sign on to)."""
+    units = Unit.objects.select_related("agency", "home_kecamatan").order_by("agency", "call_sign")
+    role = user_role(user)
+    if role in (Role.OPERATOR, Role.SUPERVISOR):
+        return units
+    if role in (Role.AGENCY_STAFF, Role.FIELD):
+        return units.filter(agency=user_agency(user))
+    return units.none()
 
 
 def _locked(unit: Unit | int) -> Unit:

@@ -71,18 +71,6 @@ class RecommendationSerializer(serializers.Serializer):
     from_home = serializers.BooleanField()
 
 
-def units_visible_to(user):
-    """Every unit for the command centre; the agency's own for its staff and field officers
-    (who pick the one they sign on to)."""
-    units = Unit.objects.select_related("agency", "home_kecamatan").order_by("agency", "call_sign")
-    role = user_role(user)
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        return units
-    if role in (Role.AGENCY_STAFF, Role.FIELD):
-        return units.filter(agency=user_agency(user))
-    return units.none()
-
-
 def _one(unit: Unit) -> dict:
     unit = Unit.objects.select_related("agency", "home_kecamatan").get(pk=unit.pk)
     return units_data([unit])[0]
@@ -96,7 +84,7 @@ class UnitViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        units = units_visible_to(self.request.user)
+        units = services.units_visible_to(self.request.user)
         if self.action == "list":
             params = self.request.query_params
             if code := params.get("agency"):
