@@ -57,11 +57,15 @@ class KecamatanViewSet(CodeLookup, viewsets.ReadOnlyModelViewSet):
     serializer_class = KecamatanSerializer
 
 
-class PerformanceFilterSerializer(serializers.Serializer):
-    """?since=YYYY-MM-DD&until=YYYY-MM-DD (WIB days, inclusive; default this month)."""
+DAY_FORMATS = ["iso-8601", "%d/%m/%Y", "%d-%m-%Y"]
 
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
+
+class PerformanceFilterSerializer(serializers.Serializer):
+    """?since=YYYY-MM-DD&until=YYYY-MM-DD (WIB days, inclusive; default this month). The
+    page's form writes them day first, as the Indonesian UI does (03/12/2026)."""
+
+    since = serializers.DateField(required=False, input_formats=DAY_FORMATS)
+    until = serializers.DateField(required=False, input_formats=DAY_FORMATS)
     category = serializers.SlugField(required=False, allow_blank=True, max_length=64)
     kecamatan = serializers.SlugField(required=False, allow_blank=True, max_length=64)
     priority = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=3)

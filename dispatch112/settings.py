@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agencies.context_processors.role",
+                "dispatch112.navigation.navigation",
             ],
         },
     },
@@ -446,6 +447,8 @@ DISPATCH_FUTURE_TOLERANCE_SECONDS = 120
 DISPATCH_LATE_SYNC_SECONDS = 120
 # A position is published live to each dashboard at most once per unit per this many seconds.
 DISPATCH_POSITION_COALESCE_SECONDS = 1.0
+# An agency's shift, for its handover page (issue 17 §5): what escalated in the last N hours.
+DISPATCH_SHIFT_HOURS = env.int("DISPATCH_SHIFT_HOURS", default=8)
 
 LOGGING = {
     "version": 1,

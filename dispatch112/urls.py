@@ -16,6 +16,8 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("console/", views.console, name="console"),
     path("agency/", views.agency_dashboard, name="agency-dashboard"),
+    path("agency/history/", views.agency_history, name="agency-history"),
+    path("agency/handover/", views.agency_handover, name="agency-handover"),
     path("board/", views.board, name="board"),
     path("field/", include("units.urls")),
     path("map/", unit_views.live_map, name="live-map"),

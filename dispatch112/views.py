@@ -1,19 +1,24 @@
 """The landing page: each role sees its own starting point. The full consoles (operator,
 agency dashboard, supervisor board) are built on these in later issues."""
 
+from datetime import date, datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
 from agencies.models import Agency, Category, Kecamatan, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role
+from reports import history, services
 from reports.models import AssignmentStatus, CallOutcome, CloseReason
 
 
@@ -85,6 +90,88 @@ def agency_dashboard(request: HttpRequest) -> HttpResponse:
         "target_minutes": round(agency.response_target_seconds / 60),
     }
     return render(request, "agency/dashboard.html", context)
+
+
+def _parse_day(raw: str) -> date | None:
+    """ "today", "yesterday", 03/12/2026, 3-12-2026 or 2026-12-03 → a WIB day (day-first,
+    as the Indonesian UI writes it); None when it is none of these."""
+    raw = raw.strip().lower()
+    if raw in ("", "today"):
+        return history.today()
+    if raw == "yesterday":
+        return history.today() - timedelta(days=1)
+    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+@login_required
+@require_GET
+def agency_history(request: HttpRequest) -> HttpResponse:
+    """/agency/history/: the agency's finished work of one day, or searched (issue 17 §5)."""
+    query = request.GET.get("q", "")[:100]
+    raw_day = request.GET.get("day", "")
+    error = None
+    if query.strip() and not raw_day:
+        day = None  # a search looks through every day
+    elif (day := _parse_day(raw_day)) is None:
+        error = _("“%(day)s” is not a date: write it day first, e.g. 03/12/2026.") % {
+            "day": raw_day[:20]
+        }
+        day = history.today()
+    rows = history.history_for(request.user, day=day, query=query)
+    if rows is None:
+        raise PermissionDenied
+    rows = list(rows)
+    for row in rows:
+        row.caller = history.caller_shown(row)
+        row.response_minutes = history.response_minutes(row)
+    today = history.today()
+    context = {
+        "rows": rows,
+        "limit": history.HISTORY_LIMIT,
+        "query": query,
+        "day": day,
+        "day_text": raw_day if error else (day.strftime("%d/%m/%Y") if day else ""),
+        "today": today,
+        "yesterday": today - timedelta(days=1),
+        "error": error,
+        "agency": user_agency(request.user),
+        "field": user_role(request.user) == Role.FIELD,
+    }
+    return render(request, "agency/history.html", context)
+
+
+@login_required
+def agency_handover(request: HttpRequest) -> HttpResponse:
+    """/agency/handover/: what one shift hands the next, and its notes (issue 17 §5)."""
+    agency = user_agency(request.user)
+    if user_role(request.user) != Role.AGENCY_STAFF or agency is None:
+        raise PermissionDenied
+    body, errors = "", []
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            services.handover_note_add(author=request.user, body=body)
+        except ValidationError as error:
+            errors = [m for messages in error.message_dict.values() for m in messages]
+        else:
+            return redirect(f"{reverse('agency-handover')}?saved=1")
+    elif request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    context = {
+        "agency": agency,
+        "handover": history.handover_for(agency),
+        "hours": settings.DISPATCH_SHIFT_HOURS,
+        "body": body,
+        "errors": errors,
+        "saved": request.GET.get("saved") == "1" and not errors,
+        "now": timezone.now(),
+    }
+    return render(request, "agency/handover.html", context, status=400 if errors else 200)
 
 
 @login_required

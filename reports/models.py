@@ -497,6 +497,29 @@ class Message(models.Model):
         return f"{self.report_id}: {self.body[:40]}"
 
 
+class HandoverNote(models.Model):
+    """A note one shift of an agency leaves for the next (issue 17 §5): what to watch, what
+    was promised, what is still pending. Shown on the agency's handover page."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="handover_notes", verbose_name=_("agency")
+    )
+    author = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    body = models.TextField(_("note"), max_length=2000)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("handover note")
+        verbose_name_plural = _("handover notes")
+        indexes = [models.Index(fields=["agency", "created_at"], name="handover_agency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.body[:40]}"
+
+
 class PersonalDataAccess(AppendOnlyModel):
     """Who read a caller's phone number, when, on which report (UU PDP No. 27/2022 Art. 31:
     a record of processing). Agency staff see numbers masked until they open one."""

@@ -33,6 +33,7 @@ from .models import (
     CallOutcome,
     CloseReason,
     Event,
+    HandoverNote,
     Message,
     Report,
     ReportStatus,
@@ -355,6 +356,15 @@ def message_post(*, author: User, report: Report | int, body: str) -> Message:
     )
     event_record(report, "message.created", actor=author, data={"message": message.pk})
     return message
+
+
+def handover_note_add(*, author: User, body: str) -> HandoverNote:
+    """Leaves a note for the next shift of the author's agency (issue 17 §5)."""
+    _require_role(author, Role.AGENCY_STAFF)
+    errors = Errors()
+    body = clean_text(errors, "body", body, max_length=2000, required=True)
+    errors.raise_if_any()
+    return HandoverNote.objects.create(agency=user_agency(author), author=author, body=body)
 
 
 # --- The assignment state machine ---------------------------------------------------------------

@@ -139,6 +139,8 @@ PAGES = [
     ("home", "/",                                           "302 302 200 302 302 302 302 302 302"),
     ("console", "/console/",                                "302 302 403 200 403 403 403 403 403"),
     ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200 200 403"),
+    ("agency-history", "/agency/history/",                  "302 302 403 403 403 200 200 200 200"),
+    ("agency-handover", "/agency/handover/",                "302 302 403 403 403 200 200 200 403"),
     ("field", "/field/",                                    "302 302 403 403 403 403 403 403 200"),
     ("field-sw", "/field/sw.js",                            "200 200 200 200 200 200 200 200 200"),
     ("field-manifest", "/field/manifest.webmanifest",       "200 200 200 200 200 200 200 200 200"),
@@ -415,7 +417,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 729
+    assert size == 747
 
 
 def test_token_and_session_agree(world):

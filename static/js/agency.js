@@ -151,10 +151,12 @@
     head.append(text("span", "badge", `P${report.priority}`), text("strong", "", report.category_name),
       text("span", "hint", report.number), text("span", `chip ${status}`, config.labels.assignment[status]));
     card.append(head);
-    if (UI.alarming(assignment)) {
-      card.append(text("p", "alarm", assignment.overdue_at
-        ? gettext("Past the response target: no unit on scene yet.")
-        : gettext("Escalated: not acknowledged in time.")));
+    const alarm = UI.alarm(assignment);
+    if (alarm) {  // in words and an icon, not only in red (issue 17 §4)
+      const line = text("p", `alarm ${alarm.kind}`, "");
+      line.append(UI.alarmBadge(assignment), " · ", alarm.kind === "overdue"
+        ? gettext("no unit on scene yet") : gettext("nobody acknowledged it in time"));
+      card.append(line);
     }
     card.append(text("p", "where", report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")));
     card.append(text("p", "what", report.description));

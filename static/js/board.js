@@ -59,6 +59,8 @@
         chip.className = `chip ${a.status}${UI.alarming(a) ? " escalated" : ""}`;
         chip.dataset.agency = a.agency;
         chip.textContent = `${(agency[a.agency] || {}).short_name || a.agency} · ${config.labels.assignment[a.status]}`;
+        const alarm = UI.alarmBadge(a);
+        if (alarm) chip.append(" · ", alarm);
         chips.append(chip, " ");
       }
       cell(row, chips);

@@ -357,6 +357,9 @@
   let marker = null;
   function setupMap() {
     if (!window.L) return;  // the form works without the map
+    // The map folds away so the whole form fits a 1366×768 screen; Leaflet measures its box
+    // when it is shown.
+    $("#pin-details").addEventListener("toggle", () => { if (map) map.invalidateSize(); });
     map = window.L.map("map", { keyboard: false }).setView(config.map.center, 13);
     window.L.tileLayer(config.map.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
     // Keyboard flow goes address → description; the map is for the mouse.
@@ -479,6 +482,8 @@
       chip.className = `chip ${assignment.status}${alarming ? " escalated" : ""}`;
       chip.dataset.agency = assignment.agency;
       chip.textContent = `${agencyName[assignment.agency] || assignment.agency} · ${config.labels.assignment[assignment.status] || assignment.status}`;
+      const alarm = window.DispatchUI && window.DispatchUI.alarmBadge(assignment);
+      if (alarm) chip.append(" · ", alarm);
       // The unit sent, and while it is on its way, when it is due (SPEC §8).
       if (assignment.unit) {
         let unit = ` · ${assignment.unit}`;
@@ -535,17 +540,30 @@
       const row = document.createElement("tr");
       row.className = `p${report.priority}${alarming(report) ? " alarm-row" : ""}`;
       row.dataset.report = report.number;
-      const cells = [report.number, String(report.priority), report.category_name,
-        report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : ""),
-        formatTime(report.received_at)];
-      for (const text of cells) {
+      // Two lines per cell keep the list beside the form at 1366 px: the number never wraps.
+      const cells = [[report.number, formatTime(report.received_at), "number"], [`P${report.priority}`, "", "priority"],
+        [report.category_name, report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : ""), "what"]];
+      for (const [first, second, name] of cells) {
         const cell = document.createElement("td");
-        cell.textContent = text;
+        cell.className = name;
+        const main = document.createElement("span");
+        main.className = "main";
+        main.textContent = first;
+        cell.append(main);
+        if (second) {
+          const sub = document.createElement("span");
+          sub.className = "sub";
+          sub.textContent = second;
+          cell.append(sub);
+        }
         row.append(cell);
       }
       const agencies = document.createElement("td");
       agencies.append(chipsFor(report));
-      const actions = document.createElement("td");
+      const actions = document.createElement("div");
+      actions.className = "close-as";
+      actions.setAttribute("role", "group");
+      actions.setAttribute("aria-label", gettext("Close as"));
       for (const reason of ["prank", "non_emergency", "duplicate", "resolved"]) {
         const button = document.createElement("button");
         button.type = "button";
@@ -554,7 +572,8 @@
         button.addEventListener("click", () => closeReport(report, reason));
         actions.append(button, " ");
       }
-      row.append(agencies, actions);
+      agencies.append(actions);
+      row.append(agencies);
       body.append(row);
     }
   }

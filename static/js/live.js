@@ -89,8 +89,29 @@ window.DispatchUI = {
   },
   /** Needs attention now: escalated and still unacknowledged, or overdue and not on scene. */
   alarming(assignment) {
-    return Boolean((assignment.escalated_at && assignment.status === "notified")
-      || (assignment.overdue_at && ["notified", "acknowledged", "dispatched"].includes(assignment.status)));
+    return window.DispatchUI.alarm(assignment) !== null;  // passed around unbound (.some)
+  },
+  /** The alarm in words and an icon, not only in red (colour-blind users, the wall screen
+   *  across the room): "Past the target" once the response target passed without a unit on
+   *  scene, else "Late to acknowledge" while an escalated assignment waits; "" otherwise. */
+  alarm(assignment) {
+    if (assignment.overdue_at && ["notified", "acknowledged", "dispatched"].includes(assignment.status)) {
+      return { kind: "overdue", words: gettext("Past the target") };
+    }
+    if (assignment.escalated_at && assignment.status === "notified") {
+      return { kind: "escalated", words: gettext("Late to acknowledge") };
+    }
+    return null;
+  },
+  /** The alarm as an element to put in a chip or a card (null when there is none); its
+   *  icon (a warning sign, a clock) is drawn by live.css, from a file: no emoji font needed. */
+  alarmBadge(assignment) {
+    const alarm = window.DispatchUI.alarm(assignment);
+    if (!alarm) return null;
+    const badge = document.createElement("span");
+    badge.className = `alarm-word ${alarm.kind}`;
+    badge.textContent = alarm.words;
+    return badge;
   },
   csrf() {
     const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);

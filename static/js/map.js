@@ -182,6 +182,8 @@
       const chip = document.createElement("span");
       chip.className = `chip ${a.status}`;
       chip.textContent = `${agencyName[a.agency] || a.agency} · ${config.labels.assignment[a.status]}${a.unit ? ` · ${a.unit}` : ""}`;
+      const alarm = UI.alarmBadge(a);
+      if (alarm) chip.append(" · ", alarm);
       chips.append(chip, " ");
     }
     panel.append(close, title, where, what, chips);

@@ -186,12 +186,16 @@ def test_an_unanswered_assignment_is_escalated_loudly_everywhere(page_for, hasty
     expect(card).to_be_visible(timeout=2000)
     # Nobody at Damkar acknowledges: after the P1 timeout it turns red, everywhere.
     expect(card).to_have_class(__import__("re").compile(r"\bescalated\b"), timeout=6000)
-    expect(card.locator(".alarm")).to_contain_text("Eskalasi")
+    expect(card.locator(".alarm")).to_contain_text("Terlambat dikonfirmasi")  # in words
     expect(crew.locator(".assignment").first).to_contain_text("Majapahit")
     expect(board.locator("#board tr.alarm-row", has_text="Majapahit")).to_be_visible(timeout=3000)
     expect(operator.locator("#open-reports tr.alarm-row", has_text="Majapahit")).to_be_visible(
         timeout=3000
     )
+    # Every chip says it in words too, not only in red (issue 17 §4).
+    for row in (board.locator("#board tr", has_text="Majapahit"),
+                operator.locator("#open-reports tr", has_text="Majapahit")):  # fmt: skip
+        expect(row.locator(".chip.escalated .alarm-word")).to_have_text("Terlambat dikonfirmasi")
     # Acknowledging clears the alarm.
     card.get_by_role("button", name="Konfirmasi terima").click()
     expect(card).not_to_have_class(__import__("re").compile(r"\bescalated\b"), timeout=3000)

@@ -11,7 +11,7 @@ XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 SCREENS = {
     "operator": ["/console/", "/board/", "/performance/", "/api/docs/"],
     "supervisor": ["/board/", "/performance/"],
-    "dishub": ["/agency/"],
+    "dishub": ["/agency/", "/agency/history/", "/agency/handover/"],
 }
 
 
