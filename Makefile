@@ -10,7 +10,9 @@ PORT ?= 8000
 DEBUG ?= $(if $(DATABASE_URL),false,true)
 # seed_demo adds the demo users only with DEBUG on; pass SEED_FLAGS=--force-demo-users to
 # have them on a demo with DEBUG off.
-SEED_FLAGS ?=
+# `make run` gives the demo city a past (issue 17 §8): HISTORY_DAYS=0 skips it.
+HISTORY_DAYS ?= 30
+SEED_FLAGS ?= --history $(HISTORY_DAYS)
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-browser lint format messages bench profile clean

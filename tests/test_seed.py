@@ -1,3 +1,4 @@
+import io
 from collections import Counter
 
 import pytest
@@ -154,3 +155,85 @@ def test_no_users_loads_configuration_only():
     call_command("seed_demo", no_users=True)
     assert not get_user_model().objects.exists()
     assert database_routing() == SPEC_ROUTING
+
+
+# --- The demo city's past (issue 17 §8) ------------------------------------------------------
+
+
+@pytest.fixture
+def demo_with_history(db, settings):
+    settings.DEBUG = True  # demo users (and their past) exist in the embedded mode only
+    call_command("seed_demo", "--history", "3", stdout=io.StringIO())
+
+
+def test_the_history_looks_like_a_city_s_calls(demo_with_history):
+    from django.utils import timezone
+
+    from reports.models import Call, Report
+
+    outcomes = Counter(Call.objects.values_list("outcome", flat=True))
+    assert 0.33 <= (outcomes["prank"] + outcomes["ghost"]) / sum(outcomes.values()) <= 0.43
+    reports = Report.objects.prefetch_related("assignments__agency").select_related("category")
+    assert reports.count() == outcomes["report"] > 100
+    start_of_today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    for report in reports:
+        assert {a.agency.code for a in report.assignments.all()} == SPEC_ROUTING[
+            report.category.code
+        ]
+        assert report.received_at < start_of_today and report.status == "closed"
+        for a in report.assignments.all():
+            end = a.resolved_at or a.rejected_at
+            steps = [a.received_at, a.notified_at, a.acknowledged_at, a.dispatched_at,
+                     a.arrived_at, end]  # fmt: skip
+            present = [s for s in steps if s is not None]
+            assert present == sorted(present) and end <= report.closed_at
+    assert Call.objects.filter(outcome="report", report=None).count() == 0
+
+
+def test_the_history_ranks_fast_and_slow_agencies(demo_with_history):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agencies.performance import PerformanceFilter, agency_performance
+
+    today = timezone.localdate()
+    rows = agency_performance(PerformanceFilter(since=today - timedelta(days=3), until=today))
+    medians = {r["agency"]: r["response_seconds_median"] for r in rows if r["arrived"]}
+    assert len(medians) >= 6
+    assert medians["pln"] > 2 * medians["damkar"]  # a ranking worth a supervisor's look
+    assert sum(r["escalated"] for r in rows) > 0
+
+
+def test_the_history_is_written_once_and_today_s_numbering_goes_on(demo_with_history, settings):
+    from reports import services
+    from reports.models import Call, Report
+
+    before = (Report.objects.count(), Call.objects.count())
+    call_command("seed_demo", "--history", "3", stdout=io.StringIO())
+    assert (Report.objects.count(), Call.objects.count()) == before
+    operator = get_user_model().objects.get(username="operator")
+    report = services.report_create(
+        operator=operator, caller_phone="081234567890", category="kebakaran",
+        description="Asap", address="Pasar Johar", kecamatan="semarang_utara",
+    )  # fmt: skip
+    assert report.number.endswith("-0001")  # today starts at one: the past is before it
+
+
+def test_the_history_is_the_same_for_the_same_seed(db, settings):
+    from reports.demo_history import seed_history
+    from reports.models import Assignment, Call, Report, ReportCounter
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+
+    def written():
+        seed_history(2, seed=7)
+        return list(Report.objects.order_by("number").values_list("number", "caller_phone"))
+
+    first = written()
+    Call.objects.all().delete()
+    Assignment.objects.all().delete()
+    Report.objects.all().delete()
+    ReportCounter.objects.all().delete()
+    assert written() == first

@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -17,8 +19,17 @@ class Command(BaseCommand):
             action="store_true",
             help="Create the demo users even with DEBUG off (they share a public password).",
         )
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="DAYS",
+            help="Also write DAYS days of past calls, reports and assignments before today "
+            "(demo data, with the demo users; skipped if there is history already).",
+        )
+        parser.add_argument("--seed", type=int, default=112, help="The history's random seed.")
 
-    def handle(self, *args, no_users=False, force_demo_users=False, **options):
+    def handle(self, *args, no_users=False, force_demo_users=False, history=0, seed=112, **options):
         result = seed_configuration()
         self.stdout.write(
             f"Configuration: {result.agencies} agencies, {result.categories} categories, "
@@ -38,3 +49,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo fleet: {units} units created (only into an empty table).")
         created = seed_demo_users()
         self.stdout.write(f"Demo users: {created} created; password for all is '{DEMO_PASSWORD}'.")
+        if history > 0:
+            # The past is reports' data; the command composes the layers (reports → agencies).
+            from reports.demo_history import seed_history
+
+            started = time.monotonic()
+            result = seed_history(history, seed=seed)
+            if result.skipped:
+                self.stdout.write("History: the database has history already; left alone.")
+            else:
+                self.stdout.write(
+                    f"History: {result.days} days, {result.calls} calls, {result.reports} "
+                    f"reports, {result.assignments} assignments in "
+                    f"{time.monotonic() - started:.1f} s."
+                )
