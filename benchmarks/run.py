@@ -2,7 +2,7 @@
 
 Each figure is printed with its ratio to a baseline measured in the same run.
 BENCH_ONLY=name[,name…] runs only those (intake, notify_latency,
-throughput, dashboard_scale, positions, performance)."""
+throughput, dashboard_scale, positions, map, performance)."""
 
 import os
 import sys
@@ -10,7 +10,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import dashboard_scale, intake, notify_latency, performance, positions, throughput
+from benchmarks import (
+    dashboard_scale,
+    intake,
+    map_viewers,
+    notify_latency,
+    performance,
+    positions,
+    throughput,
+)
 
 BENCHMARKS = {
     "intake": intake.main,
@@ -18,6 +26,7 @@ BENCHMARKS = {
     "throughput": throughput.main,
     "dashboard_scale": dashboard_scale.main,
     "positions": positions.main,
+    "map": map_viewers.main,
     "performance": performance.main,
 }
 
