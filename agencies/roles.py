@@ -12,6 +12,9 @@ from .models import Agency, AgencyMember, MemberRole
 
 OPERATOR_GROUP = "operator"
 SUPERVISOR_GROUP = "supervisor"
+# The phone system's service account (SPEC §9): it posts call events and AML messages with a
+# token, and reads nothing.
+TELEPHONY_GROUP = "telephony"
 
 
 class Role(StrEnum):
@@ -19,6 +22,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AGENCY_STAFF = "agency_staff"
     FIELD = "field"  # a field officer: the unit they are signed on to (SPEC §7)
+    TELEPHONY = "telephony"  # the PBX / AML gateway (SPEC §9): posts, never reads
     NONE = "none"
 
 
@@ -36,6 +40,8 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role:
         role = Role.OPERATOR
     elif SUPERVISOR_GROUP in group_names or user.is_superuser:
         role = Role.SUPERVISOR
+    elif TELEPHONY_GROUP in group_names:
+        role = Role.TELEPHONY
     elif (membership := _membership(user)) is not None:
         role = Role.FIELD if membership.role == MemberRole.FIELD else Role.AGENCY_STAFF
     else:

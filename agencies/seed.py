@@ -14,7 +14,7 @@ from django.db import transaction
 
 from . import directory
 from .models import Agency, AgencyMember, Category, Kecamatan, MemberRole, Unit, UnitKind
-from .roles import OPERATOR_GROUP, SUPERVISOR_GROUP
+from .roles import OPERATOR_GROUP, SUPERVISOR_GROUP, TELEPHONY_GROUP
 
 DEMO_PASSWORD = "demo112"
 
@@ -175,7 +175,7 @@ def seed_demo_units() -> int:
 
 def demo_usernames() -> list[str]:
     """The demo accounts' usernames (the deploy check refuses them in production)."""
-    return ["operator", "supervisor", *AGENCIES, *map(field_username, AGENCIES)]
+    return ["operator", "supervisor", "telephony", *AGENCIES, *map(field_username, AGENCIES)]
 
 
 @transaction.atomic
@@ -200,6 +200,11 @@ def seed_demo_users() -> int:
     created_count += created
     user, created = make("supervisor", "Supervisor")
     user.groups.add(supervisors)
+    created_count += created
+    # The phone system's service account (SPEC §9): the PBX and the AML gateway post with
+    # its token.
+    user, created = make("telephony", "PBX")
+    user.groups.add(Group.objects.get_or_create(name=TELEPHONY_GROUP)[0])
     created_count += created
     for agency in Agency.objects.filter(code__in=AGENCIES):
         user, created = make(agency.code, f"Petugas {agency.short_name}")

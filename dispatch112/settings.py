@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "reports",
     "notifications",
     "units",
+    "telephony",
 ]
 
 MIDDLEWARE = [
@@ -404,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "CallOutcomeEnum": "reports.models.CallOutcome",
         "AssignmentStatusEnum": "reports.models.AssignmentStatus",
         "ReportStatusEnum": "reports.models.ReportStatus",
+        "LocationSourceEnum": "reports.models.LocationSource",
     },
 }
 

@@ -29,7 +29,13 @@ from reports.selectors import (
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
 from .payloads import agencies_left, for_agency_staff, live_payloads, units_data
-from .publish import ALL_REPORTS_GROUP, agency_group, register_server_loop, unit_group
+from .publish import (
+    ALL_REPORTS_GROUP,
+    OPERATORS_GROUP,
+    agency_group,
+    register_server_loop,
+    unit_group,
+)
 from .revocation import session_group, token_group, user_group
 
 logger = logging.getLogger(__name__)
@@ -136,6 +142,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             task = asyncio.ensure_future(self.deliver_position(unit_id, text))
             _background.add(task)
             task.add_done_callback(_background.discard)
+
+    async def live_frame(self, message) -> None:
+        """A frame for this user alone (notifications.publish.publish_frame_on_commit)."""
+        await self.deliver([message["text"]])
 
     async def layer_lost(self) -> None:
         await self.close(code=LAYER_LOST)
@@ -250,6 +260,16 @@ def register_frame_handler(kind: str, handler) -> None:
     FRAME_HANDLERS[kind] = handler
 
 
+# What apps add to a user's snapshot (telephony: the calls ringing at an operator's desk and
+# the callers' AML positions): callables user → dict of extra keys, {} for other roles.
+SNAPSHOT_EXTRAS: list = []
+
+
+def register_snapshot_extra(extra) -> None:
+    if extra not in SNAPSHOT_EXTRAS:
+        SNAPSHOT_EXTRAS.append(extra)
+
+
 def _revocation_groups(scope, user) -> list[str]:
     if scope.get("auth_method") == "token":
         return [user_group(user.pk), token_group(user.pk)]
@@ -260,7 +280,9 @@ def _revocation_groups(scope, user) -> list[str]:
 def _groups_for(user) -> list[str] | None:
     """The groups whose live events the user receives; None: refused (no role)."""
     role = user_role(user)
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
+    if role == Role.OPERATOR:
+        return [ALL_REPORTS_GROUP, OPERATORS_GROUP]
+    if role == Role.SUPERVISOR:
         return [ALL_REPORTS_GROUP]
     if role == Role.AGENCY_STAFF:
         return [agency_group(user_agency(user).code)]
@@ -298,6 +320,8 @@ def snapshot(user) -> dict:
         ],
         "units": units_data(units_visible_to(user)),
     }
+    for extra in SNAPSHOT_EXTRAS:
+        message.update(extra(user))
     return message if phone_visible_to(user) else for_agency_staff(message)
 
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ALL_REPORTS_GROUP = "reports.all"
+# The operators' consoles (SPEC §9: an incoming call pops on every operator's without an
+# extension); supervisors and agencies are not in it.
+OPERATORS_GROUP = "operators"
 _BATCH = "_dispatch_event_batch"
 
 
@@ -349,5 +352,25 @@ def publish_position_on_commit(unit) -> None:
             )  # fmt: skip
         else:
             _position_batch.add(entries)
+
+    transaction.on_commit(send, robust=True)
+
+
+# --- Frames that are not Events (SPEC §9: the phone system's pops) --------------------------------
+
+
+def publish_frame_on_commit(payload: dict, *, user_ids: list[int] | None = None) -> None:
+    """A live frame with no event id, after the commit: to those users' sockets (their own
+    channels, notifications.revocation.user_group), or with no users to every operator."""
+    from .revocation import user_group
+
+    def send() -> None:
+        text = encode(payload)
+        if user_ids:
+            deliveries = [(user_group(pk), {"type": "live.frame", "text": text}) for pk in user_ids]
+        else:
+            group = OPERATORS_GROUP
+            deliveries = [(group, {"type": "dispatch.events", "group": group, "texts": [text]})]
+        deliver_safely(deliveries)
 
     transaction.on_commit(send, robust=True)

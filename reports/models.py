@@ -78,6 +78,13 @@ class CallOutcome(models.TextChoices):
     OTHER = "other", _("other")
 
 
+class LocationSource(models.TextChoices):
+    """Where a location came from (SPEC §9): kept on the call and on the report."""
+
+    OPERATOR = "operator", _("placed by the operator")
+    AML = "aml", _("the caller's handset (AML)")
+
+
 class Call(models.Model):
     """Every incoming call, whatever came of it."""
 
@@ -97,6 +104,15 @@ class Call(models.Model):
         verbose_name=_("report"),
     )
     note = models.TextField(_("note"), blank=True, max_length=2000)
+    # The caller's handset position (AML, SPEC §9), matched to the call by its number. Personal
+    # data like the number: erased with it by `anonymise_callers`.
+    caller_latitude = models.FloatField(_("caller latitude"), null=True, blank=True)
+    caller_longitude = models.FloatField(_("caller longitude"), null=True, blank=True)
+    caller_accuracy_m = models.FloatField(_("caller position accuracy (m)"), null=True, blank=True)
+    caller_location_source = models.CharField(
+        _("caller position source"), max_length=16, choices=LocationSource.choices, blank=True
+    )
+    caller_located_at = models.DateTimeField(_("caller position time"), null=True, blank=True)
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
     # Set by `manage.py anonymise_callers` when the caller's name and number were erased.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
@@ -168,6 +184,12 @@ class Report(models.Model):
     )
     latitude = coordinate_field(_("latitude"), 90)
     longitude = coordinate_field(_("longitude"), 180)
+    # Where the pin came from and how sure it is (SPEC §9): the operator's click, or the
+    # caller's handset (AML) with its accuracy radius.
+    location_source = models.CharField(
+        _("location source"), max_length=16, choices=LocationSource.choices, blank=True
+    )
+    location_accuracy_m = models.FloatField(_("location accuracy (m)"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"))
     operator = models.ForeignKey(
         USER, on_delete=models.PROTECT, related_name="reports", verbose_name=_("operator")

@@ -8,7 +8,7 @@ report, if any, is closed. Rows are updated in batches so no lock is held for lo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,6 +28,18 @@ class Anonymised:
     cutoff: datetime
     reports: int
     calls: int
+    # What the apps above reports/ erased of their own (telephony: AML messages), by name.
+    others: dict = field(default_factory=dict)
+
+
+# Apps that keep callers' personal data of their own register an eraser here (telephony's AML
+# messages): a callable (cutoff, now) → (name, rows erased), run by anonymise_callers.
+ERASERS: list = []
+
+
+def register_eraser(eraser) -> None:
+    if eraser not in ERASERS:
+        ERASERS.append(eraser)
 
 
 def anonymisable(days: int | None = None, *, now: datetime | None = None):
@@ -55,13 +67,26 @@ def anonymise_callers(days: int | None = None, *, now: datetime | None = None) -
         while ids := list(queryset.values_list("pk", flat=True)[:BATCH_SIZE]):
             with transaction.atomic():
                 total += queryset.model.objects.filter(pk__in=ids).update(
-                    caller_name="", caller_phone="", anonymised_at=now
+                    caller_name="", caller_phone="", anonymised_at=now, **_ERASED[name]
                 )
         counts[name] = total
+    others = dict(eraser(cutoff, now) for eraser in ERASERS)
     logger.info(
         "Anonymised callers received before %s: %s reports, %s calls",
         cutoff.isoformat(),
         counts["reports"],
         counts["calls"],
     )
-    return Anonymised(cutoff=cutoff, **counts)
+    return Anonymised(cutoff=cutoff, others=others, **counts)
+
+
+# Besides the name and number: the caller's handset position on a call (AML, SPEC §9).
+_ERASED = {
+    "reports": {},
+    "calls": {
+        "caller_latitude": None,
+        "caller_longitude": None,
+        "caller_accuracy_m": None,
+        "caller_located_at": None,
+    },
+}

@@ -34,6 +34,7 @@ from .models import (
     CloseReason,
     Event,
     HandoverNote,
+    LocationSource,
     Message,
     Report,
     ReportStatus,
@@ -41,6 +42,7 @@ from .models import (
 from .numbering import number_report, provisional_number
 from .phone import normalize_phone
 from .selectors import reports_engaged_by
+from .signals import call_logged
 from .validation import (
     Errors,
     clean_choice,
@@ -113,6 +115,8 @@ def report_create(
     priority: int | None = None,
     agencies: Sequence[str] | None = None,
     received_at: datetime | None = None,
+    location_source: str = "",
+    location_accuracy_m: float | None = None,
 ) -> Report:
     """Logs a call as a new report and fans it out: one Assignment per routed agency.
 
@@ -136,6 +140,9 @@ def report_create(
     lng = clean_coordinate(errors, "longitude", longitude, 180)
     if (lat is None) != (lng is None) and "latitude" not in errors.by_field:
         errors.add("longitude" if lng is None else "latitude", _("Give both coordinates."))
+    location_source, location_accuracy_m = _clean_location_origin(
+        errors, location_source, location_accuracy_m, has_pin=lat is not None
+    )
     received_at = clean_received_at(errors, received_at)
     if priority is None and category is not None:
         priority = category.default_priority
@@ -165,10 +172,12 @@ def report_create(
         kecamatan=kecamatan,
         latitude=lat,
         longitude=lng,
+        location_source=location_source,
+        location_accuracy_m=location_accuracy_m,
         received_at=received_at,
         operator=operator,
     )
-    Call.objects.create(
+    call = Call.objects.create(
         caller_phone=phone,
         caller_name=caller_name,
         received_at=received_at,
@@ -200,8 +209,32 @@ def report_create(
             ),
         ]
     )
+    call_logged.send(sender=Call, call=call)
     number_report(report)  # last: it holds the day's counter until the commit
     return report
+
+
+def _clean_location_origin(errors: Errors, source, accuracy_m, *, has_pin: bool):
+    """The pin's source (operator, aml) and accuracy radius: only with a pin."""
+    source = source or ""
+    if source:
+        clean_choice(errors, "location_source", source, LocationSource)
+        if not has_pin:
+            errors.add("location_source", _("A location source needs the pin's coordinates."))
+    accuracy = None
+    if accuracy_m not in (None, ""):
+        try:
+            if isinstance(accuracy_m, bool):
+                raise ValueError
+            accuracy = float(accuracy_m)
+            if not 0 <= accuracy <= 100_000:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.add("location_accuracy_m", _("Give the accuracy in metres, 0 to 100000."))
+            accuracy = None
+    if has_pin and not source:
+        source = LocationSource.OPERATOR
+    return source, accuracy if has_pin else None
 
 
 def prefetched(instance, relation: str, objects: list) -> None:
@@ -256,6 +289,7 @@ def call_log(
         report=report if outcome == CallOutcome.ATTACHED else None,
         note=note,
     )
+    call_logged.send(sender=Call, call=call)
     if call.report is not None:
         event_record(
             call.report,
@@ -263,6 +297,27 @@ def call_log(
             actor=operator,
             data={"call": call.pk, "note": note},
         )
+    return call
+
+
+def call_set_caller_location(
+    call: Call, *, latitude: float, longitude: float, accuracy_m: float | None, located_at
+) -> Call:
+    """The caller's handset position (AML, SPEC §9) on a logged call: the latest fix wins."""
+    if call.caller_located_at is not None and located_at < call.caller_located_at:
+        return call
+    call.caller_latitude, call.caller_longitude = latitude, longitude
+    call.caller_accuracy_m, call.caller_located_at = accuracy_m, located_at
+    call.caller_location_source = LocationSource.AML
+    call.save(
+        update_fields=[
+            "caller_latitude",
+            "caller_longitude",
+            "caller_accuracy_m",
+            "caller_located_at",
+            "caller_location_source",
+        ]
+    )
     return call
 
 

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from agencies.models import Agency, AgencyMember, Category, Kecamatan, MemberRole, Unit, UnitKind
-from agencies.roles import OPERATOR_GROUP, SUPERVISOR_GROUP
+from agencies.roles import OPERATOR_GROUP, SUPERVISOR_GROUP, TELEPHONY_GROUP
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -62,6 +62,15 @@ class OperatorFactory(UserFactory):
     username = factory.Sequence(lambda n: f"operator{n}")
     group = factory.PostGeneration(
         lambda user, create, extracted, **kw: _join(user, OPERATOR_GROUP)
+    )
+
+
+class TelephonyFactory(UserFactory):
+    """The phone system's service account (SPEC §9)."""
+
+    username = factory.Sequence(lambda n: f"pbx{n}")
+    group = factory.PostGeneration(
+        lambda user, create, extracted, **kw: _join(user, TELEPHONY_GROUP)
     )
 
 

@@ -12,6 +12,7 @@ Roles (columns, in this order):
   left      staff of an agency that was on it and rejected (Polrestabes, issue 20 §2)
   field     Dishub's field officer, signed on to DSH-01: the unit `{assignment}` is dispatched
             with (SPEC §7); before that step the report is not theirs
+  tel       the phone system's service account (SPEC §9): posts call events and AML, reads nothing
 
 The report under test is a traffic jam (kemacetan → Dishub + Polrestabes) logged by an
 operator; `{assignment}` is Dishub's assignment on it, walked to the state each action needs;
@@ -37,11 +38,11 @@ from dispatch112.asgi import application
 from reports import services
 from reports.models import Event
 
-from .factories import OperatorFactory, UserFactory
+from .factories import OperatorFactory, TelephonyFactory, UserFactory
 from .test_events_consumer import run as run_until_settled
 from .waiting import received_until_quiet
 
-ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other", "left", "field"]
+ROLES = ["anon", "inactive", "norole", "oper", "super", "assigned", "other", "left", "field", "tel"]
 PHONE = "+6281234567890"
 
 
@@ -62,105 +63,116 @@ NEW_REPORT = {"caller_phone": "081299990000", "category": "banjir", "description
 API = [
     # Configuration: every desk role reads it. (A method a resource does not have is 405 before
     # any lookup, for every role allowed in: it reveals nothing.) The field app needs none of it.
-    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200 200 403"),
-    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200 200 403"),
-    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200 200 403"),
-    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200 200 403"),
-    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200 200 403"),
-    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200 200 403"),
-    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405 405 403"),
-    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405 405 403"),
+    ("GET", "agency-list", "/api/v1/agencies/", None, None,           "401 401 403 200 200 200 200 200 403 403"),
+    ("GET", "agency-detail", "/api/v1/agencies/dishub/", None, None,  "401 401 403 200 200 200 200 200 403 403"),
+    ("GET", "category-list", "/api/v1/categories/", None, None,       "401 401 403 200 200 200 200 200 403 403"),
+    ("GET", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 200 200 200 200 200 403 403"),
+    ("GET", "kecamatan-list", "/api/v1/kecamatan/", None, None,       "401 401 403 200 200 200 200 200 403 403"),
+    ("GET", "kecamatan-detail", "/api/v1/kecamatan/genuk/", None, None, "401 401 403 200 200 200 200 200 403 403"),
+    ("POST", "agency-list", "/api/v1/agencies/", {"code": "x"}, None, "401 401 403 405 405 405 405 405 403 403"),
+    ("DELETE", "category-detail", "/api/v1/categories/banjir/", None, None, "401 401 403 405 405 405 405 405 403 403"),
     # Reports: created by operators; staff see their agencies' only (others 404); a field
     # officer only those their unit was dispatched to.
-    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200 200 200"),
+    ("GET", "report-list", "/api/v1/reports/", None, None,            "401 401 403 200 200 200 200 200 200 403"),
     # Searching by number would unmask a masked one by guessing (issue 20 §1).
     ("GET", "report-list", "/api/v1/reports/?phone=081234567890", None, None,
-                                                                      "401 401 403 200 200 403 403 403 403"),
-    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403 403 403"),
-    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404 200 404"),
-    ("GET", "report-detail", R + "/", None, "dispatched",             "401 401 403 200 200 200 404 200 200"),
-    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405 405 405"),
-    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405 405 405"),
-    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404 403 404"),
+                                                                      "401 401 403 200 200 403 403 403 403 403"),
+    ("POST", "report-list", "/api/v1/reports/", NEW_REPORT, None,     "401 401 403 201 403 403 403 403 403 403"),
+    ("GET", "report-detail", R + "/", None, None,                     "401 401 403 200 200 200 404 200 404 403"),
+    ("GET", "report-detail", R + "/", None, "dispatched",             "401 401 403 200 200 200 404 200 200 403"),
+    ("PUT", "report-detail", R + "/", NEW_REPORT, None,               "401 401 403 405 405 405 405 405 405 403"),
+    ("DELETE", "report-detail", R + "/", None, None,                  "401 401 403 405 405 405 405 405 405 403"),
+    ("POST", "report-close", R + "/close/", {"reason": "resolved"}, None, "401 401 403 200 403 403 404 403 404 403"),
     ("POST", "report-close", R + "/close/", {"reason": "resolved"}, "dispatched",
-                                                                      "401 401 403 200 403 403 404 403 403"),
-    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404 403 404"),
+                                                                      "401 401 403 200 403 403 404 403 403 403"),
+    ("GET", "report-messages", R + "/messages/", None, None,          "401 401 403 200 200 200 404 403 404 403"),
     ("POST", "report-messages", R + "/messages/", {"body": "Siap"}, "dispatched",
-                                                                      "401 401 403 201 201 201 404 403 201"),
+                                                                      "401 401 403 201 201 201 404 403 201 403"),
     ("GET", "report-duplicates", "/api/v1/reports/duplicates/?category=kemacetan", None, None,
-                                                                      "401 401 403 200 200 403 403 403 403"),
+                                                                      "401 401 403 200 200 403 403 403 403 403"),
     # Calls: the command centre only.
-    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403 403 403"),
+    ("GET", "call-list", "/api/v1/calls/", None, None,                "401 401 403 200 200 403 403 403 403 403"),
     ("POST", "call-list", "/api/v1/calls/", {"caller_phone": "0811111111", "outcome": "prank"},
-                                                                None, "401 401 403 201 403 403 403 403 403"),
+                                                                None, "401 401 403 201 403 403 403 403 403 403"),
     ("GET", "call-history", "/api/v1/calls/history/?phone=081234567890", None, None,
-                                                                      "401 401 403 200 200 403 403 403 403"),
+                                                                      "401 401 403 200 200 403 403 403 403 403"),
     # Assignments: only the assigned agency acts (its field officer on its own unit's, in the
     # field's steps); the command centre reads all.
-    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200 200 200"),
-    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404 404 404"),
-    ("GET", "assignment-detail", A + "/", None, "dispatched",         "401 401 403 200 200 200 404 404 200"),
-    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405 405 405"),
+    ("GET", "assignment-list", "/api/v1/assignments/", None, None,    "401 401 403 200 200 200 200 200 200 403"),
+    ("GET", "assignment-detail", A + "/", None, None,                 "401 401 403 200 200 200 404 404 404 403"),
+    ("GET", "assignment-detail", A + "/", None, "dispatched",         "401 401 403 200 200 200 404 404 200 403"),
+    ("PATCH", "assignment-detail", A + "/", {"status": "resolved"}, None, "401 401 403 405 405 405 405 405 405 403"),
     # An operator may record a step an agency reported by radio; a supervisor only watches.
-    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404 404 404"),
+    ("POST", "assignment-acknowledge", A + "/acknowledge/", {}, None, "401 401 403 200 403 200 404 404 404 403"),
     ("POST", "assignment-dispatch", A + "/dispatch/", {"eta_minutes": 5, "unit": "DSH-01"},
-                                                       "acknowledged", "401 401 403 200 403 200 404 404 404"),
-    ("GET", "assignment-units", A + "/units/", None, None,            "401 401 403 200 200 200 404 404 403"),
-    ("POST", "assignment-depart", A + "/depart/", {}, "dispatched",   "401 401 403 200 403 200 404 404 200"),
-    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404 404 200"),
-    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404 404 200"),
-    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404 404 404"),
+                                                       "acknowledged", "401 401 403 200 403 200 404 404 404 403"),
+    ("GET", "assignment-units", A + "/units/", None, None,            "401 401 403 200 200 200 404 404 403 403"),
+    ("POST", "assignment-depart", A + "/depart/", {}, "dispatched",   "401 401 403 200 403 200 404 404 200 403"),
+    ("POST", "assignment-arrive", A + "/arrive/", {}, "dispatched",   "401 401 403 200 403 200 404 404 200 403"),
+    ("POST", "assignment-resolve", A + "/resolve/", {}, "arrived",    "401 401 403 200 403 200 404 404 200 403"),
+    ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, None, "401 401 403 200 403 200 404 404 404 403"),
     ("POST", "assignment-reject", A + "/reject/", {"reason": "Bukan"}, "dispatched",
-                                                                      "401 401 403 409 403 409 404 404 403"),
+                                                                      "401 401 403 409 403 409 404 404 403 403"),
     # Units (SPEC §7): the command centre reads all; an agency manages its own; a field
     # officer signs on to one of them and moves it.
-    ("GET", "unit-list", "/api/v1/units/", None, None,                "401 401 403 200 200 200 200 200 200"),
+    ("GET", "unit-list", "/api/v1/units/", None, None,                "401 401 403 200 200 200 200 200 200 403"),
     ("POST", "unit-list", "/api/v1/units/", {"call_sign": "X-09", "kind": "crew"}, None,
-                                                                      "401 401 403 403 403 201 201 201 403"),
-    ("GET", "unit-detail", U + "/", None, None,                       "401 401 403 200 200 200 404 404 200"),
-    ("PATCH", "unit-detail", U + "/", {"kind": "tow_truck"}, None,    "401 401 403 403 403 200 404 404 403"),
-    ("DELETE", "unit-detail", U + "/", None, None,                    "401 401 403 405 405 405 405 405 405"),
-    ("POST", "unit-sign-on", U + "/sign-on/", {}, None,               "401 401 403 403 403 403 404 404 200"),
-    ("POST", "unit-sign-off", U + "/sign-off/", {}, None,             "401 401 403 403 403 403 404 404 200"),
+                                                                      "401 401 403 403 403 201 201 201 403 403"),
+    ("GET", "unit-detail", U + "/", None, None,                       "401 401 403 200 200 200 404 404 200 403"),
+    ("PATCH", "unit-detail", U + "/", {"kind": "tow_truck"}, None,    "401 401 403 403 403 200 404 404 403 403"),
+    ("DELETE", "unit-detail", U + "/", None, None,                    "401 401 403 405 405 405 405 405 405 403"),
+    ("POST", "unit-sign-on", U + "/sign-on/", {}, None,               "401 401 403 403 403 403 404 404 200 403"),
+    ("POST", "unit-sign-off", U + "/sign-off/", {}, None,             "401 401 403 403 403 403 404 404 200 403"),
     ("POST", "unit-status", U + "/status/", {"status": "out_of_service"}, None,
-                                                                      "401 401 403 403 403 200 404 404 200"),
+                                                                      "401 401 403 403 403 200 404 404 200 403"),
     ("POST", "unit-position", U + "/position/", {"latitude": -6.99, "longitude": 110.42}, None,
-                                                                      "401 401 403 403 403 204 404 404 204"),
+                                                                      "401 401 403 403 403 204 404 404 204 403"),
     # Statistics: the command centre.
-    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403 403"),
+    ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403 403 403"),
+    # The phone system (SPEC §9): its service account posts call events and handset locations
+    # (AML); it reads nothing, and nobody else may post them (a forged location would send a
+    # unit to the wrong street).
+    ("POST", "telephony-events", "/api/v1/telephony/events/",
+     {"call_id": "1733300000.1", "event": "ringing", "caller_phone": "081234567890",
+      "extension": "101"}, None,                                      "401 401 403 403 403 403 403 403 403 201"),
+    ("POST", "aml", "/api/v1/aml/",
+     {"v": "1", "emergency_number": "112", "device_number": "+6281234567890",
+      "location_latitude": "-6.9667", "location_longitude": "110.4167",
+      "location_accuracy": "25", "location_source": "GPS"}, None,
+                                                                      "401 401 403 403 403 403 403 403 403 201"),
     # Signing in and out; the schema and its docs are public (no data in them).
-    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200 200"),
-    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204 204"),
-    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200 200 200"),
+    ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200 200 200"),
+    ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204 204 204"),
+    ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200 200 200 200"),
 ]  # fmt: skip
 
 # --- Pages -----------------------------------------------------------------------------------------
 PAGES = [
-    ("home", "/",                                           "302 302 200 302 302 302 302 302 302"),
-    ("console", "/console/",                                "302 302 403 200 403 403 403 403 403"),
-    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200 200 403"),
-    ("agency-history", "/agency/history/",                  "302 302 403 403 403 200 200 200 200"),
-    ("agency-handover", "/agency/handover/",                "302 302 403 403 403 200 200 200 403"),
-    ("field", "/field/",                                    "302 302 403 403 403 403 403 403 200"),
-    ("field-sw", "/field/sw.js",                            "200 200 200 200 200 200 200 200 200"),
-    ("field-manifest", "/field/manifest.webmanifest",       "200 200 200 200 200 200 200 200 200"),
-    ("board", "/board/",                                    "302 302 403 200 200 403 403 403 403"),
-    ("live-map", "/map/",                                   "302 302 403 200 200 200 200 200 403"),
-    ("performance", "/performance/",                        "302 302 403 200 200 403 403 403 403"),
-    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403 403"),
-    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403 403"),
-    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403 403 403"),
-    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403 403"),
-    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403 403"),
-    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200 200"),
-    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200 200"),
-    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200 200"),
-    ("favicon", "/favicon.ico",                             "301 301 301 301 301 301 301 301 301"),
-    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302 302 302"),
-    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302 302 302"),
-    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302 302 302"),
-    ("admin", "/admin/",                                    "302 302 302 302 302 302 302 302 302"),
-    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302 302 302"),
+    ("home", "/",                                           "302 302 200 302 302 302 302 302 302 200"),
+    ("console", "/console/",                                "302 302 403 200 403 403 403 403 403 403"),
+    ("agency-dashboard", "/agency/",                        "302 302 403 403 403 200 200 200 403 403"),
+    ("agency-history", "/agency/history/",                  "302 302 403 403 403 200 200 200 200 403"),
+    ("agency-handover", "/agency/handover/",                "302 302 403 403 403 200 200 200 403 403"),
+    ("field", "/field/",                                    "302 302 403 403 403 403 403 403 200 403"),
+    ("field-sw", "/field/sw.js",                            "200 200 200 200 200 200 200 200 200 200"),
+    ("field-manifest", "/field/manifest.webmanifest",       "200 200 200 200 200 200 200 200 200 200"),
+    ("board", "/board/",                                    "302 302 403 200 200 403 403 403 403 403"),
+    ("live-map", "/map/",                                   "302 302 403 200 200 200 200 200 403 403"),
+    ("performance", "/performance/",                        "302 302 403 200 200 403 403 403 403 403"),
+    ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403 403 403"),
+    ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403 403 403"),
+    ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403 403 403 403"),
+    ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403 403 403"),
+    ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403 403 403"),
+    ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200 200 200"),
+    ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200 200 200"),
+    ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200 200 200"),
+    ("favicon", "/favicon.ico",                             "301 301 301 301 301 301 301 301 301 301"),
+    ("login", "/accounts/login/",                           "200 200 302 302 302 302 302 302 302 302"),
+    ("logout", "/accounts/logout/",                         "302 302 302 302 302 302 302 302 302 302"),
+    ("set_language", "/i18n/setlang/",                      "302 302 302 302 302 302 302 302 302 302"),
+    ("admin", "/admin/",                                    "302 302 302 302 302 302 302 302 302 302"),
+    ("admin", "/admin/reports/event/",                      "302 302 302 302 302 302 302 302 302 302"),
 ]  # fmt: skip
 POST_PAGES = {"logout", "set_language"}  # the others are GET
 
@@ -170,16 +182,16 @@ POST_PAGES = {"logout", "set_language"}  # the others are GET
 # the chat, the first report's Dishub assignment escalates, the operator closes the new report
 # (cancelling Dishub's open assignment: Dishub leaves it too), then each socket resumes.
 EVENTS = [
-    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked - - -"),
-    ("report.created (report.updated)",                 "4401 4401 4401 full full masked - masked -"),
-    ("assignment.created ×2",                           "4401 4401 4401 full full masked - masked -"),
-    ("assignment.rejected by Polrestabes",              "4401 4401 4401 full full masked - withheld -"),
-    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked - - -"),
-    ("assignment.dispatched with DSH-01",               "4401 4401 4401 full full masked - - masked"),
-    ("message.created",                                 "4401 4401 4401 full full masked - - masked"),
-    ("assignment.escalated",                            "4401 4401 4401 full full masked - - -"),
-    ("report.closed: Dishub's assignment cancelled",    "4401 4401 4401 full full withheld - - withheld"),
-    ("resume after the last event seen",                "4401 4401 4401 full full masked+withheld - withheld withheld"),
+    ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked - - - 4401"),
+    ("report.created (report.updated)",                 "4401 4401 4401 full full masked - masked - 4401"),
+    ("assignment.created ×2",                           "4401 4401 4401 full full masked - masked - 4401"),
+    ("assignment.rejected by Polrestabes",              "4401 4401 4401 full full masked - withheld - 4401"),
+    ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked - - - 4401"),
+    ("assignment.dispatched with DSH-01",               "4401 4401 4401 full full masked - - masked 4401"),
+    ("message.created",                                 "4401 4401 4401 full full masked - - masked 4401"),
+    ("assignment.escalated",                            "4401 4401 4401 full full masked - - - 4401"),
+    ("report.closed: Dishub's assignment cancelled",    "4401 4401 4401 full full withheld - - withheld 4401"),
+    ("resume after the last event seen",                "4401 4401 4401 full full masked+withheld - withheld withheld 4401"),
 ]  # fmt: skip
 
 
@@ -203,6 +215,7 @@ def world(make_report, operator, supervisor, staff_of, unit_of, field_officer_of
         "other": staff_of("damkar"),
         "left": polrestabes,
         "field": field_officer_of("dishub", unit=unit),
+        "tel": TelephonyFactory(),
     }
     report = make_report(caller_phone=PHONE)  # by `operator`
     services.assignment_reject(
@@ -417,7 +430,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 747
+    assert size == 850
 
 
 def test_token_and_session_agree(world):

@@ -64,6 +64,10 @@ def tables_read(sql: list[str]) -> set[str]:
 # --- The POST -------------------------------------------------------------------------------------
 
 
+# A logged call is matched to the PBX's call and the handset's AML from its number (SPEC §9).
+TELEPHONY_MATCH = {"telephony_phonecall", "telephony_amlmessage"}
+
+
 # On commit, as in production: the 201 is the published payload, not a read-back.
 @pytest.mark.django_db(transaction=True)
 def test_a_report_post_reads_nothing_but_its_token(settings, city, operator, directory_cache):
@@ -73,8 +77,9 @@ def test_a_report_post_reads_nothing_but_its_token(settings, city, operator, dir
     status, sql = statements(client, "post", "/api/v1/reports/", BODY)
     assert status == 201
     # No category, kecamatan, agency or group lookup: the token and the user's groups (no
-    # cache configured here), then only what the report writes.
-    assert tables_read(sql) == {"authtoken_token", "auth_group"}, sql
+    # cache configured here), the phone system's call and AML from this number to link to the
+    # call (SPEC §9: one indexed lookup each), then only what the report writes.
+    assert tables_read(sql) == {"authtoken_token", "auth_group", *TELEPHONY_MATCH}, sql
     writes = [
         " ".join(s.replace("INSERT INTO", "INSERT").split()[:2]).replace('"', "")
         for s in sql
@@ -98,7 +103,7 @@ def test_with_the_token_cache_the_next_request_asks_the_database_nothing_about_w
     assert client.post("/api/v1/reports/", BODY, format="json").status_code == 201
     status, sql = statements(client, "post", "/api/v1/reports/", BODY)
     assert status == 201
-    assert tables_read(sql) == set(), sql
+    assert tables_read(sql) == TELEPHONY_MATCH, sql
     status, sql = statements(client, "get", "/api/v1/reports/")
     assert status == 200
     assert not tables_read(sql) & {"authtoken_token", "auth_user", "auth_group"}, sql

@@ -76,8 +76,9 @@ def test_it_is_idempotent():
     call_command("seed_demo")
     assert (Agency.objects.count(), Category.objects.count(), Kecamatan.objects.count(),
             Unit.objects.count()) == counts  # fmt: skip
-    # operator, supervisor, and per agency its desk and its field officer (SPEC §7)
-    assert get_user_model().objects.count() == users == 2 + 2 * len(SPEC_AGENCIES)
+    # operator, supervisor, the phone system's account (SPEC §9), and per agency its desk and
+    # its field officer (SPEC §7)
+    assert get_user_model().objects.count() == users == 3 + 2 * len(SPEC_AGENCIES)
     assert database_routing() == SPEC_ROUTING
 
 

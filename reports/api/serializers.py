@@ -3,7 +3,15 @@ reports.services, whose field errors reach the client as 400s."""
 
 from rest_framework import serializers
 
-from reports.models import Assignment, Call, CallOutcome, CloseReason, Message, Report
+from reports.models import (
+    Assignment,
+    Call,
+    CallOutcome,
+    CloseReason,
+    LocationSource,
+    Message,
+    Report,
+)
 from reports.privacy import mask_phone, withheld
 from reports.selectors import has_left
 
@@ -89,6 +97,8 @@ class ReportSerializer(serializers.ModelSerializer):
             "kecamatan_name",
             "latitude",
             "longitude",
+            "location_source",
+            "location_accuracy_m",
             "received_at",
             "operator",
             "status",
@@ -137,6 +147,14 @@ class ReportCreateSerializer(serializers.Serializer):
         help_text="Agency codes; replaces the category's default routing.",
     )
     received_at = serializers.DateTimeField(required=False, allow_null=True)
+    location_source = serializers.ChoiceField(
+        choices=LocationSource.choices, required=False, allow_blank=True,
+        help_text="Where the pin came from: operator (default with a pin) or aml (the "
+        "caller's handset, SPEC §9).",
+    )  # fmt: skip
+    location_accuracy_m = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=100000
+    )
 
 
 class ReportCloseSerializer(serializers.Serializer):
@@ -161,6 +179,11 @@ class CallSerializer(serializers.ModelSerializer):
             "report",
             "report_number",
             "note",
+            "caller_latitude",
+            "caller_longitude",
+            "caller_accuracy_m",
+            "caller_location_source",
+            "caller_located_at",
         ]
         read_only_fields = fields
 

@@ -22,8 +22,12 @@
   const state = {
     receivedAt: null, category: null, agencies: new Set(), agenciesTouched: false,
     latitude: null, longitude: null, highlighted: 0, options: [], duplicates: [],
-    chipFocus: 0, busy: false,
+    chipFocus: 0, busy: false, locationSource: "", locationAccuracy: null,
   };
+  // The phone system (SPEC §9): calls ringing or in progress by PBX id, handset positions
+  // (AML) by the caller's number.
+  const phoneCalls = new Map();
+  const amlByPhone = new Map();
 
   // --- Server calls -------------------------------------------------------------------------
   function csrfToken() {
@@ -118,7 +122,8 @@
     form.reset();
     clearErrors();
     Object.assign(state, { receivedAt: null, category: null, agencies: new Set(),
-      agenciesTouched: false, latitude: null, longitude: null, duplicates: [] });
+      agenciesTouched: false, latitude: null, longitude: null, duplicates: [],
+      locationSource: "", locationAccuracy: null });
     fields.category.value = "";
     closeOptions();
     setPin(null, null);
@@ -128,6 +133,7 @@
     $("#draft-note").hidden = true;
     localStorage.removeItem(DRAFT_KEY);
     renderClock();
+    renderAml();
   }
 
   function newCall() {
@@ -148,6 +154,7 @@
       priority: fields.priority.value, kecamatan: fields.kecamatan.value,
       address: fields.address.value, description: fields.description.value,
       latitude: state.latitude, longitude: state.longitude,
+      locationSource: state.locationSource, locationAccuracy: state.locationAccuracy,
     }));
   }
 
@@ -167,6 +174,8 @@
     fields.address.value = draft.address || "";
     fields.description.value = draft.description || "";
     setPin(draft.latitude, draft.longitude);
+    state.locationSource = draft.locationSource || "";
+    state.locationAccuracy = draft.locationAccuracy ?? null;
     renderChips();
     $("#draft-note").hidden = false;
     lookUpPhone();
@@ -367,6 +376,8 @@
     map.getContainer().querySelectorAll("a").forEach((link) => { link.tabIndex = -1; });
     map.on("click", (event) => {
       setPin(Number(event.latlng.lat.toFixed(6)), Number(event.latlng.lng.toFixed(6)));
+      state.locationSource = "operator";
+      state.locationAccuracy = null;
       refreshDuplicates();
       saveDraft();
     });
@@ -376,11 +387,12 @@
     const has = latitude !== null && latitude !== undefined && longitude !== null && longitude !== undefined;
     state.latitude = has ? latitude : null;
     state.longitude = has ? longitude : null;
+    if (!has) { state.locationSource = ""; state.locationAccuracy = null; }
     $("#pin-text").textContent = has ? `${latitude}, ${longitude}` : gettext("No pin.");
     $("#clear-pin").hidden = !has;
     if (!map) return;
     if (marker) { marker.remove(); marker = null; }
-    if (has) marker = window.L.marker([latitude, longitude]).addTo(map);
+    if (has) marker = window.L.marker([latitude, longitude], { keyboard: false }).addTo(map);  // no tab stop
   }
 
   // --- Possible duplicates ---------------------------------------------------------------------------
@@ -455,6 +467,10 @@
       latitude: state.latitude, longitude: state.longitude,
       received_at: state.receivedAt.toISOString(),
     };
+    if (state.latitude !== null) {
+      body.location_source = state.locationSource || "operator";
+      body.location_accuracy_m = state.locationAccuracy;
+    }
     const defaults = new Set(category.agencies);
     const changed = state.agencies.size !== defaults.size || [...state.agencies].some((c) => !defaults.has(c));
     if (changed || defaults.size === 0) body.agencies = [...state.agencies];
@@ -464,6 +480,148 @@
       return interpolate(gettext("Report %(number)s sent to %(agencies)s."),
         { number: report.number, agencies: names }, true);
     });
+  }
+
+  // --- The phone system: incoming calls and the caller's handset position (SPEC §9) -------------
+  /** The number as the server keeps it (+62…), so the form's number finds its AML position. */
+  function e164(raw) {
+    let number = (raw || "").replace(/[\s\-./()]/g, "");
+    if (number.startsWith("+62")) number = number.slice(3);
+    else if (number.startsWith("0062")) number = number.slice(4);
+    else if (number.startsWith("62")) number = number.slice(2);
+    else if (number.startsWith("0")) number = number.slice(1);
+    else return number;
+    if (number.startsWith("0")) number = number.slice(1);
+    return "+62" + number;
+  }
+
+  const CALL_STATE = {
+    ringing: () => gettext("Ringing"), answered: () => gettext("On the line"),
+    abandoned: () => gettext("Caller hung up before answer"),
+  };
+
+  function onPhoneCall(frame, live) {
+    if (frame.state === "ended") phoneCalls.delete(frame.call_id);
+    else phoneCalls.set(frame.call_id, frame);
+    if (live && frame.state === "ringing") window.DispatchUI.beep(Boolean(frame.history && frame.history.flagged));
+    if (live && frame.state === "answered" && frame.operator === config.username) openPhoneCall(frame, false);
+    renderIncoming();
+  }
+
+  /** The call answered at this desk becomes the form's call: its number, and the clock from
+   * the answer (received_at). A call already being typed is never overwritten unasked. */
+  function openPhoneCall(frame, asked) {
+    const same = e164(fields.phone.value) === frame.caller_phone;
+    if (!same && isDirty() && !asked) { renderIncoming(); return; }
+    if (!same && isDirty() && !window.confirm(gettext("Discard the call in progress?"))) return;
+    if (!same) resetForm();
+    fields.phone.value = frame.caller_phone;
+    state.receivedAt = new Date(frame.answered_at || frame.ringing_at || now());
+    frame.opened = true;
+    saveDraft();
+    renderClock();
+    lookUpPhone();
+    refreshDuplicates();
+    renderAml();
+    renderIncoming();
+    say(interpolate(gettext("Call from %(number)s answered."), { number: frame.caller_phone }, true), "ok");
+    fields.category.focus();
+  }
+
+  function renderIncoming() {
+    const list = $("#incoming");
+    list.replaceChildren();
+    for (const frame of phoneCalls.values()) {
+      if (frame.state === "answered" && frame.operator && frame.operator !== config.username) continue;
+      const item = document.createElement("li");
+      item.className = frame.state + (frame.history && frame.history.flagged ? " flagged" : "");
+      item.dataset.callId = frame.call_id;
+      const label = document.createElement("span");
+      label.className = "call-state";
+      label.textContent = (CALL_STATE[frame.state] || (() => frame.state))();
+      const number = document.createElement("span");
+      number.className = "call-number";
+      number.textContent = frame.caller_phone || gettext("Number withheld");
+      item.append(label, number);
+      if (frame.extension) item.append(interpolate(gettext("ext. %(ext)s"), { ext: frame.extension }, true));
+      const at = frame.state === "abandoned" ? frame.ended_at : frame.ringing_at || frame.answered_at;
+      if (at) item.append(" · " + formatTime(at));
+      if (frame.history) {
+        const history = document.createElement("span");
+        history.className = "call-history";
+        history.textContent = frame.history.flagged
+          ? interpolate(gettext("Repeat prank number: %(pranks)s prank or ghost calls."), { pranks: frame.history.prank_count }, true)
+          : frame.history.calls_total === 0 ? gettext("First call from this number.")
+            : interpolate(gettext("%(calls)s earlier calls."), { calls: frame.history.calls_total }, true);
+        item.append(history);
+      }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.tabIndex = -1;
+      if (frame.state === "abandoned") {
+        button.textContent = gettext("Dismiss");
+        button.addEventListener("click", () => { phoneCalls.delete(frame.call_id); renderIncoming(); });
+        item.append(button);
+      } else if (frame.state === "answered" && !(frame.opened && e164(fields.phone.value) === frame.caller_phone)) {
+        button.textContent = gettext("Open this call");
+        button.addEventListener("click", () => openPhoneCall(frame, true));
+        item.append(button);
+      }
+      list.append(item);
+    }
+    list.hidden = list.children.length === 0;
+  }
+
+  let amlCircle = null;
+  function onAml(frame) {
+    if (frame.latitude === null || frame.latitude === undefined) return;
+    const known = amlByPhone.get(frame.caller_phone);
+    if (!known || Date.parse(frame.located_at) >= Date.parse(known.located_at)) amlByPhone.set(frame.caller_phone, frame);
+    renderAml();
+  }
+
+  function currentAml() {
+    const phone = e164(fields.phone.value);
+    return phone.startsWith("+62") ? amlByPhone.get(phone) || null : null;
+  }
+
+  /** The caller's handset position next to the form, with its accuracy circle on the map. */
+  function renderAml() {
+    const aml = currentAml();
+    const banner = $("#aml-banner");
+    banner.hidden = !aml;
+    if (amlCircle) { amlCircle.remove(); amlCircle = null; }
+    if (!aml) return;
+    const accuracy = aml.accuracy_m !== null && aml.accuracy_m !== undefined ? Math.round(aml.accuracy_m) : null;
+    $("#aml-text").textContent = interpolate(
+      gettext("The caller's handset (AML): %(lat)s, %(lng)s · ±%(accuracy)s m · %(time)s"),
+      { lat: aml.latitude.toFixed(5), lng: aml.longitude.toFixed(5), accuracy: accuracy ?? "?",
+        time: formatTime(aml.located_at) }, true);
+    if (map) {
+      amlCircle = window.L.circle([aml.latitude, aml.longitude], {
+        radius: Math.max(accuracy || 0, 5), color: "#2f6db5", weight: 2, fillOpacity: 0.12,
+      }).addTo(map);
+    }
+  }
+
+  /** Alt+A: the handset's position becomes the report's location (source aml, accuracy). */
+  function useAml() {
+    const aml = currentAml();
+    if (!aml) return false;
+    setPin(Number(aml.latitude.toFixed(6)), Number(aml.longitude.toFixed(6)));
+    state.locationSource = "aml";
+    state.locationAccuracy = aml.accuracy_m ?? null;
+    $("#pin-details").open = true;
+    if (map) {
+      map.invalidateSize();
+      map.setView([aml.latitude, aml.longitude], 16);
+    }
+    $("#pin-text").textContent += " · " + interpolate(gettext("AML ±%(accuracy)s m"),
+      { accuracy: aml.accuracy_m !== null && aml.accuracy_m !== undefined ? Math.round(aml.accuracy_m) : "?" }, true);
+    refreshDuplicates();
+    saveDraft();
+    renderAml();
+    return true;
   }
 
   // --- Open reports ----------------------------------------------------------------------------------
@@ -590,7 +748,7 @@
 
   form.addEventListener("submit", (event) => { event.preventDefault(); submitReport(); });
   form.addEventListener("input", () => { if (isDirty()) startCall(); saveDraft(); });
-  fields.phone.addEventListener("input", () => { lookUpPhone(); refreshDuplicates(); });
+  fields.phone.addEventListener("input", () => { lookUpPhone(); refreshDuplicates(); renderAml(); });
   fields.kecamatan.addEventListener("change", refreshDuplicates);
   fields.category.addEventListener("input", () => {
     const chosen = categoryByCode[state.category];
@@ -620,6 +778,7 @@
     }
   });
   $("#new-call").addEventListener("click", newCall);
+  $("#use-aml").addEventListener("click", useAml);
   $("#clear-pin").addEventListener("click", () => { setPin(null, null); refreshDuplicates(); saveDraft(); });
   document.querySelectorAll("[data-outcome]").forEach((button) => {
     button.addEventListener("click", () => logCall(button.dataset.outcome));
@@ -633,6 +792,9 @@
     } else if (event.altKey && !event.ctrlKey && OUTCOME_KEYS[event.code]) {
       event.preventDefault();
       logCall(OUTCOME_KEYS[event.code]);
+    } else if (event.altKey && !event.ctrlKey && event.code === "KeyA") {
+      event.preventDefault();
+      useAml();
     } else if (event.altKey && !event.ctrlKey && /^Digit[1-9]$/.test(event.code)) {
       const report = state.duplicates[Number(event.code.slice(5)) - 1];
       if (report) { event.preventDefault(); logCall("attached", report.id); }
@@ -661,8 +823,19 @@
     if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") window.DispatchUI.beep(true);
     reloadSoon();
   };
+  const onSnapshot = (snapshot) => {
+    phoneCalls.clear();
+    for (const frame of snapshot.phone_calls || []) onPhoneCall(frame, false);
+    for (const frame of snapshot.aml || []) onAml(frame);
+    renderIncoming();
+    reloadSoon();
+  };
+  const onLive = (frame) => {
+    if (frame.type === "telephony.call") onPhoneCall(frame, true);
+    else if (frame.type === "aml.location") onAml(frame);
+  };
   if (window.DispatchLive) {
-    window.DispatchLive({ onSnapshot: reloadSoon, onEvent, onStatus: window.DispatchUI.banner });
+    window.DispatchLive({ onSnapshot, onEvent, onLive, onStatus: window.DispatchUI.banner });
   }
   setInterval(loadOpenReports, 60000);
 })();

@@ -49,6 +49,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo fleet: {units} units created (only into an empty table).")
         created = seed_demo_users()
         self.stdout.write(f"Demo users: {created} created; password for all is '{DEMO_PASSWORD}'.")
+        from telephony.seed import seed_demo_extensions
+
+        extensions = seed_demo_extensions()
+        self.stdout.write(f"Demo extensions: {extensions} created (operator answers 101).")
         if history > 0:
             # The past is reports' data; the command composes the layers (reports → agencies).
             from reports.demo_history import seed_history

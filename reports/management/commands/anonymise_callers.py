@@ -40,3 +40,5 @@ class Command(BaseCommand):
             f"{verb} {n_reports} reports and {n_calls} calls received before "
             f"{cutoff:%Y-%m-%d %H:%M} UTC."
         )
+        for name, count in ({} if dry_run else done.others).items():
+            self.stdout.write(f"{verb} {count} {name}.")

@@ -1,0 +1,131 @@
+"""/api/v1/telephony/events/ and /api/v1/aml/ (SPEC §9): posted by the phone system's service
+account (role `telephony`, token auth) and by nobody else. Thin: parse, call
+telephony.services, answer."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import BaseParser, FormParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.roles import Role
+from dispatch112.api import HasRole, JSONParser
+from reports.api.serializers import Text
+
+from . import services
+from .models import AmlStatus, CallEventKind
+
+
+class IsTelephony(HasRole):
+    roles = frozenset({Role.TELEPHONY})
+
+
+class CallEventSerializer(serializers.Serializer):
+    call_id = Text(max_length=100, help_text="The PBX's id of the call (Asterisk Linkedid).")
+    event = serializers.ChoiceField(choices=CallEventKind.choices)
+    caller_phone = Text(max_length=40, required=False, allow_blank=True, default="")
+    extension = Text(max_length=16, required=False, allow_blank=True, default="")
+    at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When it happened (default: on receipt)."
+    )
+
+
+class PhoneCallSerializer(serializers.Serializer):
+    call_id = serializers.CharField()
+    state = serializers.CharField()
+    caller_phone = serializers.CharField()
+    extension = serializers.CharField()
+    operator = serializers.CharField(allow_null=True)
+    ringing_at = serializers.DateTimeField(allow_null=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    ring_seconds = serializers.FloatField(allow_null=True)
+    talk_seconds = serializers.FloatField(allow_null=True)
+    repeated = serializers.BooleanField(help_text="True: this (call_id, event) was already in.")
+
+
+class CallEventView(APIView):
+    """One PBX event: `ringing` pops on the console of the operator at `extension` (every
+    operator's without one), `answered` opens the call there, `ended` closes it (never
+    answered: an abandoned call). A repeated (call_id, event) changes nothing (200)."""
+
+    permission_classes = [IsTelephony]
+
+    @extend_schema(request=CallEventSerializer, responses={201: PhoneCallSerializer})
+    def post(self, request):
+        data = CallEventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        call, new = services.call_event(actor=request.user, **data.validated_data)
+        body = {
+            "call_id": call.call_id,
+            "state": call.state,
+            "caller_phone": call.caller_phone,
+            "extension": call.extension,
+            "operator": call.operator.get_username() if call.operator_id else None,
+            "ringing_at": call.ringing_at,
+            "answered_at": call.answered_at,
+            "ended_at": call.ended_at,
+            "ring_seconds": call.ring_seconds,
+            "talk_seconds": call.talk_seconds,
+            "repeated": not new,
+        }
+        answer = PhoneCallSerializer(body).data
+        return Response(answer, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
+
+
+class PlainTextParser(BaseParser):
+    """An SMS gateway that posts the SMS text as the body (`?sender=` in the query)."""
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {"sms": stream.read(20000).decode("utf-8", errors="replace")}
+
+
+class AmlMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=AmlStatus.choices)
+    format = serializers.CharField()
+    caller_phone = serializers.CharField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    accuracy_m = serializers.FloatField(allow_null=True)
+    positioning = serializers.CharField()
+    located_at = serializers.DateTimeField(allow_null=True)
+    call = serializers.IntegerField(allow_null=True, source="call_id")
+
+
+class AmlView(APIView):
+    """An Advanced Mobile Location message (ETSI TS 103 625): the HTTPS form's fields
+    (form-encoded or JSON), or the SMS text as `sms` with the originating number as `sender`
+    (or a text/plain body with `?sender=`). Accepted (201) or no fix (201, no position);
+    malformed → 400 naming the field, and the message is kept as rejected."""
+
+    permission_classes = [IsTelephony]
+    parser_classes = [FormParser, JSONParser, PlainTextParser]
+
+    @extend_schema(request=None, responses={201: AmlMessageSerializer})
+    def post(self, request):
+        data = request.data
+        if not hasattr(data, "get"):
+            return Response(
+                {"non_field_errors": ["Send the HTTPS form's fields or `sms`."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        sms = data.get("sms")
+        sender = data.get("sender") or request.query_params.get("sender", "")
+        if sms is not None:
+            message = services.aml_receive(
+                actor=request.user, sms=sms, sender=sender if isinstance(sender, str) else ""
+            )
+        else:
+            form = {k: data.get(k) for k in data.keys()}
+            message = services.aml_receive(actor=request.user, form=form)
+        if message.status == AmlStatus.REJECTED:
+            return Response(
+                {message.error_field: [message.error], "id": message.pk},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(AmlMessageSerializer(message).data, status=status.HTTP_201_CREATED)
