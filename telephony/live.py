@@ -86,7 +86,10 @@ def snapshot_extra(user) -> dict:
     calls = (
         PhoneCall.objects.filter(Q(operator=user) | Q(operator__isnull=True))
         .filter(
-            Q(state__in=[CallState.RINGING, CallState.ANSWERED], created_at__gte=now - timedelta(hours=2))
+            Q(
+                state__in=[CallState.RINGING, CallState.ANSWERED],
+                created_at__gte=now - timedelta(hours=2),
+            )
             | Q(state=CallState.ABANDONED, ended_at__gte=now - ABANDONED_SHOWN)
         )
         .select_related("operator")

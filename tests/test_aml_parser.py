@@ -64,7 +64,10 @@ def test_unknown_fields_are_ignored():
     [
         (GNSS[:-3] + "999", "ml"),  # wrong length
         (GNSS[: GNSS.index(";ml=")], "ml"),  # no ml
-        (GNSS[: GNSS.index(";lc=")] + GNSS[GNSS.index(";ml=") :], "ml"),  # a field lost: ml no longer matches
+        (
+            GNSS[: GNSS.index(";lc=")] + GNSS[GNSS.index(";ml=") :],
+            "ml",
+        ),  # a field lost: ml no longer matches
         (sms("lt=-6.99;lg=110.42;rd=10;pm=X"), "pm"),  # unknown positioning method
         (sms("lt=-96.99;lg=110.42;rd=10;pm=G"), "lt"),  # latitude out of range
         (sms("lt=-6.99;lg=190.42;rd=10;pm=G"), "lg"),  # longitude out of range
