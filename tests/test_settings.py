@@ -187,3 +187,21 @@ def test_production_static_files_collect_with_hashed_names(tmp_path):
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
     for name in ["css/app.css", "js/console.js", "vendor/leaflet/leaflet.js"]:
         assert (tmp_path / manifest[name]).is_file()
+
+
+def test_every_app_of_ours_ships_in_the_image_and_the_package():
+    """A new app (units/, telephony/, …) that deploy/Dockerfile does not copy or pyproject's
+    package list misses would start locally and fail to import in production."""
+    import tomllib
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    ours = [app for app in settings.INSTALLED_APPS if (root / app / "apps.py").exists()]
+    assert {"reports", "units", "telephony"} <= set(ours)
+    dockerfile = (root / "deploy" / "Dockerfile").read_text()
+    packages = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    included = packages["packages"]["find"]["include"]
+    for app in ours:
+        assert f"COPY {app} ./{app}" in dockerfile, app
+        assert f"{app}*" in included, app
