@@ -30,6 +30,7 @@ from reports.models import AssignmentStatus, CallOutcome
 from .models import Category, Kecamatan, Priority
 from .performance import (
     RESPONSE_BUCKETS,
+    SECTIONS,
     PerformanceFilter,
     agency_performance,
     assignment_rows,
@@ -218,8 +219,8 @@ def _xlsx_response(workbook: Workbook, name: str) -> HttpResponse:
 
 
 def table_xlsx(period: PerformanceFilter) -> HttpResponse:
-    """The table, the response-time distribution, calls per day by outcome and the filter
-    used, one sheet each."""
+    """The table, the response-time distribution, calls per day by outcome, the sheets of
+    the registered sections (call answering) and the filter used, one sheet each."""
     workbook = Workbook(write_only=True)
     columns, cells, table = table_columns(), _Cells(for_csv=False), ranked_rows(period)
     _sheet(
@@ -250,6 +251,9 @@ def table_xlsx(period: PerformanceFilter) -> HttpResponse:
             for day, counts in per_day.items()
         ),
     )
+    for section in SECTIONS:
+        for title, header, rows in section.sheets(period):
+            _sheet(workbook, title, header, rows)
     _sheet(workbook, _("Filter"), [_("Filter"), _("Value")], filter_description(period))
     return _xlsx_response(workbook, filename(period, pgettext("filename", "performance"), "xlsx"))
 

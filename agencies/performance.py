@@ -14,6 +14,7 @@ target on both databases."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -68,6 +69,30 @@ class PerformanceFilter:
         return datetime.combine(
             self.until + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone()
         )
+
+
+# An XLSX sheet: its title, header and rows of cell values.
+Sheet = tuple[str, list[str], list[list]]
+
+
+@dataclass(frozen=True)
+class PerformanceSection:
+    """A part of /performance/ that another app contributes (telephony's call answering):
+    the template included on the page with `context(period)` as `section`, and the sheets
+    it adds to the table's XLSX export. Registered from that app's AppConfig.ready(), so
+    that agencies depends on no app above it."""
+
+    template: str
+    context: Callable[[PerformanceFilter], dict]
+    sheets: Callable[[PerformanceFilter], list[Sheet]]
+
+
+SECTIONS: list[PerformanceSection] = []
+
+
+def register_section(section: PerformanceSection) -> None:
+    if section not in SECTIONS:
+        SECTIONS.append(section)
 
 
 def this_month() -> PerformanceFilter:

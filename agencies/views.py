@@ -24,6 +24,7 @@ from .models import Agency, Category, Kecamatan, Priority
 from .performance import (
     FAR_ARRIVAL_METRES,
     MIN_RANKED_SAMPLES,
+    SECTIONS,
     PerformanceFilter,
     agency_drilldown,
     calls_per_day,
@@ -155,6 +156,9 @@ def performance(request: HttpRequest) -> HttpResponse:
         "distribution": _distribution(period, table),
         "chart_data": _chart_data(period),
         "calls_filtered": bool(period.category or period.kecamatan or period.priority),
+        "sections": [
+            {"template": section.template, **section.context(period)} for section in SECTIONS
+        ],
     }
     return render(request, "performance/performance.html", context)
 

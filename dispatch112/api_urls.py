@@ -11,7 +11,7 @@ from agencies.api import (
 )
 from dispatch112.auth_views import LogoutView, TokenView
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
-from telephony.api import AmlView, CallEventView
+from telephony.api import AmlView, AnsweringStatsView, CallEventView
 from units.api.views import AssignmentUnitsView, UnitViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -28,6 +28,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("stats/agencies/", AgencyPerformanceView.as_view(), name="agency-performance"),
+    path("stats/answering/", AnsweringStatsView.as_view(), name="answering-stats"),
     path("assignments/<int:pk>/units/", AssignmentUnitsView.as_view(), name="assignment-units"),
     path("telephony/events/", CallEventView.as_view(), name="telephony-events"),
     path("aml/", AmlView.as_view(), name="aml"),

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agencies import views as performance_views
 from dispatch112 import views
+from telephony import views as telephony_views
 from units import views as unit_views
 
 urlpatterns = [
@@ -29,6 +30,11 @@ urlpatterns = [
     ),
     path("performance/export.csv", performance_views.export_table_csv, name="performance-csv"),
     path("performance/export.xlsx", performance_views.export_table_xlsx, name="performance-xlsx"),
+    path(
+        "performance/answering.csv",
+        telephony_views.export_answering_csv,
+        name="performance-answering-csv",
+    ),
     path(
         "performance/assignments.csv",
         performance_views.export_assignments_csv,

@@ -1,6 +1,7 @@
 """/api/v1/telephony/events/ and /api/v1/aml/ (SPEC §9): posted by the phone system's service
-account (role `telephony`, token auth) and by nobody else. Thin: parse, call
-telephony.services, answer."""
+account (role `telephony`, token auth) and by nobody else; /api/v1/stats/answering/, the call
+answering KPI, read by the command centre. Thin: parse, call telephony.services or
+telephony.answering, answer."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from rest_framework.parsers import BaseParser, FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.api import PerformanceFilterSerializer, performance_filter
 from agencies.roles import Role
-from dispatch112.api import HasRole, JSONParser
+from dispatch112.api import HasRole, IsCommandCentre, JSONParser
 from reports.api.serializers import Text
 
 from . import services
+from .answering import answering
 from .models import AmlStatus, CallEventKind
 
 
@@ -121,7 +124,7 @@ class AmlView(APIView):
                 actor=request.user, sms=sms, sender=sender if isinstance(sender, str) else ""
             )
         else:
-            form = {k: data.get(k) for k in data.keys()}
+            form = {key: data.get(key) for key in data}
             message = services.aml_receive(actor=request.user, form=form)
         if message.status == AmlStatus.REJECTED:
             return Response(
@@ -129,3 +132,48 @@ class AmlView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(AmlMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class AnsweringFiguresSerializer(serializers.Serializer):
+    offered = serializers.IntegerField(help_text="Calls that rang.")
+    answered = serializers.IntegerField()
+    abandoned = serializers.IntegerField(help_text="Rang and ended without an answer.")
+    abandoned_pct = serializers.FloatField(allow_null=True)
+    ring_seconds_median = serializers.FloatField(allow_null=True)
+    ring_seconds_p90 = serializers.FloatField(allow_null=True)
+    within_target = serializers.IntegerField(help_text="Answered within target_seconds.")
+    within_target_pct = serializers.FloatField(
+        allow_null=True, help_text="Of the calls answered or abandoned."
+    )
+    meets_target = serializers.BooleanField(allow_null=True, help_text="≥ target_pct.")
+
+
+class AnsweringHourSerializer(AnsweringFiguresSerializer):
+    hour = serializers.IntegerField(help_text="WIB hour of the day, 0–23.")
+
+
+class AnsweringOperatorSerializer(AnsweringFiguresSerializer):
+    operator = serializers.CharField(allow_null=True, help_text="null: rang at no extension.")
+    operator_name = serializers.CharField(allow_null=True)
+
+
+class AnsweringSerializer(serializers.Serializer):
+    target_seconds = serializers.IntegerField()
+    target_pct = serializers.IntegerField()
+    total = AnsweringFiguresSerializer()
+    by_hour = AnsweringHourSerializer(many=True)
+    by_operator = AnsweringOperatorSerializer(many=True)
+
+
+class AnsweringStatsView(APIView):
+    """The call answering KPI (SPEC §9, NENA: 90 % answered within 15 s) for WIB days
+    since–until (default this month): calls offered, answered, abandoned, ring → answer
+    median and p90, share within 15 s; in total, per hour of the day and per operator."""
+
+    permission_classes = [IsCommandCentre]
+
+    @extend_schema(parameters=[PerformanceFilterSerializer], responses={200: AnsweringSerializer})
+    def get(self, request):
+        return Response(
+            AnsweringSerializer(answering(performance_filter(request.query_params))).data
+        )

@@ -7,12 +7,14 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
+        from agencies.performance import register_section
         from notifications.consumers import register_snapshot_extra
         from reports.retention import register_eraser
         from reports.signals import call_logged
 
-        from . import live, services
+        from . import live, performance, services
 
         call_logged.connect(services.match_logged_call, dispatch_uid="telephony.match")
         register_eraser(services.erase_before)
         register_snapshot_extra(live.snapshot_extra)
+        register_section(performance.SECTION)

@@ -126,7 +126,12 @@ def _call_event(call_id, event, phone, extension, at) -> tuple[PhoneCall, bool]:
         call.ended_at = at
         # Ringing → ended without an answer: the caller gave up (abandoned, SPEC §9).
         call.state = CallState.ENDED if call.answered_at else CallState.ABANDONED
-    call.save()
+    call.save(
+        update_fields=[
+            "caller_phone", "extension", "operator", "state", "ringing_at", "answered_at",
+            "ended_at",
+        ]
+    )  # fmt: skip
     live.publish_call_on_commit(call, event)
     return call, True
 

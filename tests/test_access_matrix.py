@@ -129,6 +129,7 @@ API = [
                                                                       "401 401 403 403 403 204 404 404 204 403"),
     # Statistics: the command centre.
     ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403 403 403"),
+    ("GET", "answering-stats", "/api/v1/stats/answering/", None, None, "401 401 403 200 200 403 403 403 403 403"),
     # The phone system (SPEC §9): its service account posts call events and handset locations
     # (AML); it reads nothing, and nobody else may post them (a forged location would send a
     # unit to the wrong street).
@@ -162,6 +163,7 @@ PAGES = [
     ("performance-agency", "/performance/agency/dishub/",   "302 302 403 200 200 403 403 403 403 403"),
     ("performance-csv", "/performance/export.csv",          "302 302 403 200 200 403 403 403 403 403"),
     ("performance-xlsx", "/performance/export.xlsx",        "302 302 403 200 200 403 403 403 403 403"),
+    ("performance-answering-csv", "/performance/answering.csv", "302 302 403 200 200 403 403 403 403 403"),
     ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403 403 403"),
     ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403 403 403"),
     ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200 200 200"),
@@ -430,7 +432,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 850
+    assert size == 870
 
 
 def test_token_and_session_agree(world):

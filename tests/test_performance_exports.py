@@ -83,7 +83,9 @@ def test_the_table_xlsx_has_the_same_numbers_and_the_context(supervisor_client, 
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('kinerja_2026-10-14_2026-10-14.xlsx"')
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Kinerja", "Waktu tanggap", "Panggilan per hari", "Filter"]
+    assert workbook.sheetnames == [
+        "Kinerja", "Waktu tanggap", "Panggilan per hari", "Penjawaban panggilan", "Filter",
+    ]  # fmt: skip
     table = [list(row) for row in workbook["Kinerja"].iter_rows(values_only=True)]
     dishub = by_first(table, 1)["dishub"]
     assert dishub == [

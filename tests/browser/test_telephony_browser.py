@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from reports.models import Call, Report
 from telephony.models import PhoneCall
 
-from .conftest import screenshot
+from .conftest import SCREENSHOTS, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -98,3 +98,42 @@ def test_a_ringing_call_is_answered_located_and_logged(page_for, server_url, wid
 
     post(server_url, "/api/v1/telephony/events/", token, {"call_id": call_id, "event": "ended"})
     expect(page.locator("#incoming")).to_be_hidden()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (375, 812)])
+def test_a_supervisor_reads_the_call_answering_kpi(page_for, server_url, width, height):
+    """Calls the PBX reported over HTTP today: answered after 4, 9 and 30 s, one abandoned.
+    The supervisor's /performance/ shows 2 of 4 within 15 s, below NENA's 90 %."""
+    token = Token.objects.create(user=get_user_model().objects.get(username="telephony")).key
+    start = timezone.now() - timedelta(minutes=30)
+    for index, answer_after in enumerate([4, 9, 30, None]):
+        call_id, rang = f"kpi-{width}-{index}", start + timedelta(minutes=index)
+        post(server_url, "/api/v1/telephony/events/", token,
+             {"call_id": call_id, "event": "ringing", "caller_phone": "081377712345",
+              "extension": "101", "at": rang.isoformat()})  # fmt: skip
+        if answer_after is not None:
+            post(server_url, "/api/v1/telephony/events/", token,
+                 {"call_id": call_id, "event": "answered",
+                  "at": (rang + timedelta(seconds=answer_after)).isoformat()})  # fmt: skip
+        post(server_url, "/api/v1/telephony/events/", token,
+             {"call_id": call_id, "event": "ended",
+              "at": (rang + timedelta(seconds=60)).isoformat()})  # fmt: skip
+
+    page = page_for("supervisor", width=width, height=height)
+    page.goto(f"{server_url}/performance/")
+    section = page.locator("#answering")
+    section.scroll_into_view_if_needed()
+    summary = section.locator(".answering-summary")
+    expect(summary).to_contain_text("Panggilan masuk")
+    expect(summary.locator("div").nth(0).locator("dd")).to_have_text("4")
+    expect(summary.locator("div").nth(2).locator("dd")).to_contain_text("1 (25,0 %)")
+    expect(summary.locator("div.below dd")).to_have_text("50,0 %")
+    operator_row = section.locator("#answering-operators tbody tr").first
+    expect(operator_row).to_contain_text("Operator")
+    expect(operator_row).to_have_class("below")
+    expect(section.locator("#answering-hours tbody tr")).not_to_have_count(0)
+    # The CSV link carries the page's filter and downloads the same figures.
+    link = section.locator("a[href*='answering.csv']")
+    export = page.request.get(f"{server_url}{link.get_attribute('href')}")
+    assert export.status == 200 and "50.0" in export.text().splitlines()[1]
+    section.screenshot(path=SCREENSHOTS / f"performance-answering-{width}.png")

@@ -67,3 +67,7 @@ class Command(BaseCommand):
                     f"reports, {result.assignments} assignments in "
                     f"{time.monotonic() - started:.1f} s."
                 )
+            from telephony.demo_history import seed_phone_history
+
+            phone_calls = seed_phone_history(seed=seed)
+            self.stdout.write(f"Phone system history: {phone_calls} PBX calls written.")
