@@ -1,5 +1,7 @@
 """Read-only API of the configuration: agencies, categories (with routing), kecamatan."""
 
+from datetime import date
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -58,6 +60,9 @@ class KecamatanViewSet(CodeLookup, viewsets.ReadOnlyModelViewSet):
 
 
 DAY_FORMATS = ["iso-8601", "%d/%m/%Y", "%d-%m-%Y"]
+# Statistics cover the days a centre can have had: 0001-01-01 in WIB is before the first
+# representable UTC time, and 9999-12-31 has no next day.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class PerformanceFilterSerializer(serializers.Serializer):
@@ -73,6 +78,12 @@ class PerformanceFilterSerializer(serializers.Serializer):
     def validate(self, data):
         default = this_month()
         since, until = data.get("since") or default.since, data.get("until") or default.until
+        for name, day in (("since", since), ("until", until)):
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise serializers.ValidationError(
+                    {name: _("Choose a day between %(first)s and %(last)s.")
+                     % {"first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()}}
+                )  # fmt: skip
         if until < since:
             raise serializers.ValidationError({"until": _("The end is before the start.")})
         if (until - since).days > 3660:

@@ -200,3 +200,20 @@ def test_the_table_xlsx_has_a_call_answering_sheet(client, supervisor, day_of_ca
     rows = list(workbook["Penjawaban panggilan"].iter_rows(values_only=True))
     assert rows[1][2:5] == (9, 7, 1) and rows[1][-1] == 62.5
     assert workbook.sheetnames[-1] == "Filter"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/stats/answering/", "/api/v1/stats/agencies/", "/performance/answering.csv",
+     "/performance/export.csv"],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"since": "0001-01-01", "until": "0011-01-05"}, "since"), ({"until": "9999-12-31"}, "until")],
+)
+def test_a_day_no_centre_can_have_had_is_a_400_not_a_500(client, supervisor, path, params, field):
+    """Found by the API fuzzer: 0001-01-01 in WIB is before the first UTC time Python has."""
+    client.force_login(supervisor)
+    response = client.get(path, params)
+    assert response.status_code == 400
+    assert b"2000-01-01" in response.content
