@@ -10,6 +10,7 @@ from agencies.api import (
     KecamatanViewSet,
 )
 from dispatch112.auth_views import LogoutView, TokenView
+from interop.api import CapAlertListView
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 from telephony.api import AmlView, AnsweringStatsView, CallEventView
 from units.api.views import AssignmentUnitsView, UnitViewSet
@@ -32,5 +33,6 @@ urlpatterns = [
     path("assignments/<int:pk>/units/", AssignmentUnitsView.as_view(), name="assignment-units"),
     path("telephony/events/", CallEventView.as_view(), name="telephony-events"),
     path("aml/", AmlView.as_view(), name="aml"),
+    path("alerts/", CapAlertListView.as_view(), name="cap-alerts"),
     path("", include(router.urls)),
 ]

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "notifications",
     "units",
     "telephony",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 # How often the escalation sweep runs (beat in production, a thread in the embedded server).
 DISPATCH_SWEEP_SECONDS = env.float("DISPATCH_SWEEP_SECONDS", default=5.0)
+# How often the CAP feeds are polled (beat in production, a thread in the embedded server).
+DISPATCH_CAP_POLL_SECONDS = env.float("DISPATCH_CAP_POLL_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-escalations": {
         "task": "reports.tasks.sweep_escalations",
@@ -233,6 +236,11 @@ CELERY_BEAT_SCHEDULE = {
     "anonymise-old-callers": {
         "task": "reports.tasks.anonymise_old_callers",
         "schedule": timedelta(hours=24),
+    },
+    "poll-cap-feeds": {
+        "task": "interop.tasks.poll_cap_feeds",
+        "schedule": DISPATCH_CAP_POLL_SECONDS,
+        "options": {"expires": DISPATCH_CAP_POLL_SECONDS},
     },
     "prune-unit-tracks": {
         "task": "units.tasks.prune_tracks",
@@ -428,6 +436,8 @@ DISPATCH_MAP_TILES = env.str(
 _tiles = urlsplit(DISPATCH_MAP_TILES.replace("{s}", "*"))
 if _tiles.scheme in ("http", "https") and _tiles.netloc:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
+# The city as CAP alerts' area descriptions name it (interop.area).
+DISPATCH_CITY_NAME = env.str("DISPATCH_CITY_NAME", default="Semarang")
 DISPATCH_MAP_CENTER = env.list("DISPATCH_MAP_CENTER", cast=float, default=[-6.9932, 110.4203])
 # How late a call may be logged after it was received (e.g. after a network outage).
 DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(

@@ -359,9 +359,12 @@ def publish_position_on_commit(unit) -> None:
 # --- Frames that are not Events (SPEC §9: the phone system's pops) --------------------------------
 
 
-def publish_frame_on_commit(payload: dict, *, user_ids: list[int] | None = None) -> None:
+def publish_frame_on_commit(
+    payload: dict, *, user_ids: list[int] | None = None, group: str = OPERATORS_GROUP
+) -> None:
     """A live frame with no event id, after the commit: to those users' sockets (their own
-    channels, notifications.revocation.user_group), or with no users to every operator."""
+    channels, notifications.revocation.user_group), or with no users to `group` (every
+    operator; ALL_REPORTS_GROUP: operators and supervisors)."""
     from .revocation import user_group
 
     def send() -> None:
@@ -369,7 +372,6 @@ def publish_frame_on_commit(payload: dict, *, user_ids: list[int] | None = None)
         if user_ids:
             deliveries = [(user_group(pk), {"type": "live.frame", "text": text}) for pk in user_ids]
         else:
-            group = OPERATORS_GROUP
             deliveries = [(group, {"type": "dispatch.events", "group": group, "texts": [text]})]
         deliver_safely(deliveries)
 

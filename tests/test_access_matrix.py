@@ -130,6 +130,8 @@ API = [
     # Statistics: the command centre.
     ("GET", "agency-performance", "/api/v1/stats/agencies/", None, None, "401 401 403 200 200 403 403 403 403 403"),
     ("GET", "answering-stats", "/api/v1/stats/answering/", None, None, "401 401 403 200 200 403 403 403 403 403"),
+    # Official warnings (CAP, SPEC §10): what the board and the console show.
+    ("GET", "cap-alerts", "/api/v1/alerts/", None, None,          "401 401 403 200 200 403 403 403 403 403"),
     # The phone system (SPEC §9): its service account posts call events and handset locations
     # (AML); it reads nothing, and nobody else may post them (a forged location would send a
     # unit to the wrong street).
@@ -432,7 +434,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 870
+    assert size == 880
 
 
 def test_token_and_session_agree(world):

@@ -17,6 +17,8 @@ window.DispatchLive = function DispatchLive(handlers) {
     if (lastEventId === null || id > lastEventId) lastEventId = id;
   }
 
+  const clock = () => new Date(Date.now() + offset);
+
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${window.location.host}/ws/events/`);
@@ -28,12 +30,21 @@ window.DispatchLive = function DispatchLive(handlers) {
         const resumeFrom = lastEventId;
         if (lastEventId === null || data.last_event_id > lastEventId) lastEventId = data.last_event_id;
         handlers.onSnapshot && handlers.onSnapshot(data);
+        if (window.DispatchAlerts) window.DispatchAlerts.snapshot(data.cap_alerts, clock);
         handlers.onStatus && handlers.onStatus("connected");
         // Back after a drop: ask for everything since the last event this screen saw.
         if (resumeFrom !== null) socket.send(JSON.stringify({ type: "resume", last_event_id: resumeFrom }));
         return;
       }
-      if (data.event_id === undefined) { handlers.onLive && handlers.onLive(data); return; }
+      if (data.event_id === undefined) {
+        // Official warnings are every screen's that shows the banner, not one screen's.
+        if (typeof data.type === "string" && data.type.startsWith("cap.")) {
+          if (window.DispatchAlerts) window.DispatchAlerts.live(data, clock);
+          return;
+        }
+        handlers.onLive && handlers.onLive(data);
+        return;
+      }
       if (seen.has(data.event_id)) return;
       remember(data.event_id);
       handlers.onEvent && handlers.onEvent(data);

@@ -1,8 +1,8 @@
 """`make run`'s server. The choice is made here, from the settings (which read `.env`), not
 from Make's environment:
 
-- no REDIS_URL (embedded): one process serves everything and runs the escalation sweep on a
-  timer thread — no worker, no beat, no broker;
+- no REDIS_URL (embedded): one process serves everything and runs the escalation sweep and
+  the CAP feeds' poll on timer threads — no worker, no beat, no broker;
 - REDIS_URL set: web, a Celery worker and exactly one beat, started together from the
   Procfile (honcho), the way docker-compose.yml runs them as services.
 
@@ -25,11 +25,22 @@ def sweep_forever(interval: float, stop: threading.Event) -> None:
     """The embedded mode's beat + worker: the same task, run in-process on a timer."""
     from reports.tasks import sweep_escalations
 
+    run_every(interval, stop, sweep_escalations, "Escalation sweep")
+
+
+def poll_cap_forever(interval: float, stop: threading.Event) -> None:
+    """CAP feeds, on a thread of their own: a slow feed never delays an escalation."""
+    from interop.tasks import poll_cap_feeds
+
+    run_every(interval, stop, poll_cap_feeds, "CAP poll")
+
+
+def run_every(interval: float, stop: threading.Event, task, name: str) -> None:
     while not stop.wait(interval):
         try:
-            sweep_escalations()
+            task()
         except Exception:
-            logger.exception("Escalation sweep failed; trying again in %s s", interval)
+            logger.exception("%s failed; trying again in %s s", name, interval)
         finally:
             close_old_connections()
 
@@ -62,6 +73,12 @@ class Command(BaseCommand):
                 target=sweep_forever,
                 args=(settings.DISPATCH_SWEEP_SECONDS, stop),
                 name="escalation-sweep",
+                daemon=True,
+            ).start()
+            threading.Thread(
+                target=poll_cap_forever,
+                args=(settings.DISPATCH_CAP_POLL_SECONDS, stop),
+                name="cap-poll",
                 daemon=True,
             ).start()
         if settings.DEBUG:
