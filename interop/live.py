@@ -44,12 +44,10 @@ def alert_frame(alert: CapAlert) -> dict:
 
 
 def shown_alerts():
-    """The alerts the banner shows now: for the city, not cancelled, not expired."""
-    now = timezone.now()
-    return (
-        CapAlert.objects.filter(for_city=True, cancelled_at__isnull=True)
-        .filter(Q(expires__isnull=True) | Q(expires__gt=now))
-        .filter(Q(effective__isnull=True) | Q(effective__lte=now) | Q(onset__isnull=False))
+    """The alerts the banner shows now: for the city, not cancelled, not expired — from
+    receipt to expiry (a warning of weather expected this evening is shown now)."""
+    return CapAlert.objects.filter(for_city=True, cancelled_at__isnull=True).filter(
+        Q(expires__isnull=True) | Q(expires__gt=timezone.now())
     )
 
 

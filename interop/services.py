@@ -13,6 +13,7 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -61,7 +62,8 @@ def store_alert(feed: CapFeed, url: str, alert: Alert, points=None) -> tuple[Cap
     """Stores one alert (a repeat changes nothing); returns (the stored alert or None, how
     many shown alerts it took down)."""
     with transaction.atomic():
-        removed = _take_down(alert) if alert.msg_type in ("Update", "Cancel") else 0
+        replaces = alert.status == "Actual" and alert.msg_type in ("Update", "Cancel")
+        removed = _take_down(alert) if replaces else 0
         info = _info_shown(alert)
         if alert.status != "Actual" or alert.msg_type not in ("Alert", "Update") or info is None:
             logger.info("CAP %s from %s: %s %s, not shown", alert.identifier, url,
@@ -132,7 +134,12 @@ def poll_feed(feed: CapFeed, *, get=fetch) -> PollResult:
         if links is not None:
             known = CapAlert.objects.filter(source_url__in=links)
             seen = set(known.values_list("source_url", flat=True))
+            host = urlsplit(feed.url).netloc
             for link in [link for link in links if link not in seen][:MAX_NEW_PER_POLL]:
+                if urlsplit(link).netloc != host:
+                    # An index may only send us to its own server, not into our network.
+                    _error(feed, result, link, "a link to another host, not followed")
+                    continue
                 try:
                     documents.append((link, get(link)))
                 except OSError as error:

@@ -45,6 +45,7 @@ from .selectors import reports_engaged_by
 from .signals import call_logged
 from .validation import (
     Errors,
+    clean_accuracy,
     clean_choice,
     clean_coordinate,
     clean_id,
@@ -221,17 +222,7 @@ def _clean_location_origin(errors: Errors, source, accuracy_m, *, has_pin: bool)
         clean_choice(errors, "location_source", source, LocationSource)
         if not has_pin:
             errors.add("location_source", _("A location source needs the pin's coordinates."))
-    accuracy = None
-    if accuracy_m not in (None, ""):
-        try:
-            if isinstance(accuracy_m, bool):
-                raise ValueError
-            accuracy = float(accuracy_m)
-            if not 0 <= accuracy <= 100_000:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors.add("location_accuracy_m", _("Give the accuracy in metres, 0 to 100000."))
-            accuracy = None
+    accuracy = clean_accuracy(errors, "location_accuracy_m", accuracy_m)
     if has_pin and not source:
         source = LocationSource.OPERATOR
     return source, accuracy if has_pin else None

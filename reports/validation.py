@@ -166,6 +166,24 @@ def resolve_by_code(
 MAX_ACCURACY_M = 100_000
 
 
+def clean_accuracy(errors: Errors, field: str, value: Any) -> float | None:
+    """An accuracy radius in metres, 0 to MAX_ACCURACY_M; None when not given or bad (an
+    error added for `field`)."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        accuracy = float(value)
+    except (TypeError, ValueError):
+        errors.add(field, _("Must be a number."))
+        return None
+    if not 0 <= accuracy <= MAX_ACCURACY_M:  # NaN fails both
+        errors.add(field, _("Between 0 and %(limit)d metres.") % {"limit": MAX_ACCURACY_M})
+        return None
+    return accuracy
+
+
 def clean_position(
     errors: Errors, latitude: Any, longitude: Any, accuracy_m: Any = None, *, required: bool
 ) -> tuple[float, float, float | None] | None:
@@ -180,21 +198,7 @@ def clean_position(
     lng = clean_coordinate(errors, "longitude", longitude, 180)
     if (lat is None) != (lng is None) and not {"latitude", "longitude"} & errors.by_field.keys():
         errors.add("longitude" if lng is None else "latitude", _("Give both coordinates."))
-    accuracy = None
-    if accuracy_m not in (None, ""):
-        try:
-            if isinstance(accuracy_m, bool):
-                raise ValueError
-            accuracy = float(accuracy_m)
-        except (TypeError, ValueError):
-            errors.add("accuracy_m", _("Must be a number."))
-        else:
-            if not 0 <= accuracy <= MAX_ACCURACY_M:  # NaN fails both
-                errors.add(
-                    "accuracy_m",
-                    _("Between 0 and %(limit)d metres.") % {"limit": MAX_ACCURACY_M},
-                )
-                accuracy = None
+    accuracy = clean_accuracy(errors, "accuracy_m", accuracy_m)
     if lat is None or lng is None or "accuracy_m" in errors.by_field:
         return None
     return float(lat), float(lng), accuracy

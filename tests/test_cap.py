@@ -283,3 +283,21 @@ def test_an_administrator_polls_a_new_feed_from_the_admin(city, bmkg, admin_clie
     text = response.content.decode()
     assert "BMKG nowcast: 2" in text and "billion_laughs.xml" in text
     assert CapAlert.objects.filter(for_city=True).count() == 1
+
+
+def test_an_index_may_not_send_the_poller_to_another_host(city, bmkg, tmp_path):
+    """The bmkg server serves tmp_path: an index there pointing into the internal network."""
+    index = (CAP / "rss.xml").read_text().replace("{base}", "http://10.0.0.1:6379")
+    (tmp_path / "elsewhere.xml").write_text(index)
+    feed = CapFeed.objects.create(name="x", url=f"{bmkg}/elsewhere.xml")
+    result = services.poll_feed(feed)
+    assert result.stored == 0 and len(result.errors) == 3
+    assert all("another host, not followed" in error for error in result.errors)
+
+
+def test_a_test_message_cannot_cancel_a_real_warning(city):
+    feed = CapFeed.objects.create(name="f", url="https://example.invalid/cap.xml")
+    services.store_alert(feed, feed.url, parse_alert(in_force(fixture("bmkg_semarang.xml"))))
+    prank = fixture("bmkg_semarang_cancel.xml").replace("<status>Actual", "<status>Test")
+    _, removed = services.store_alert(feed, feed.url, parse_alert(prank))
+    assert removed == 0 and CapAlert.objects.get().cancelled_at is None
