@@ -26,7 +26,7 @@ from interop.cap import Area, CapError, index_links, parse_alert
 from interop.models import CapAlert, CapFeed
 
 from .factories import AgencyStaffFactory, OperatorFactory, SupervisorFactory
-from .test_events_consumer import connect, run, session_headers
+from .test_events_consumer import connect, run, session_headers, snapshot_of
 from .waiting import received_until_quiet
 
 CAP = Path(__file__).parent / "data" / "cap"
@@ -260,13 +260,7 @@ def test_a_screen_that_connects_gets_the_alerts_in_force(city):
     services.store_alert(feed, feed.url, parse_alert(in_force(fixture("bmkg_jakarta.xml"))))
     headers = session_headers(OperatorFactory())
 
-    async def scenario():
-        socket = await connect(headers)
-        snapshot = await socket.receive_json_from(timeout=5)
-        await socket.disconnect()
-        return snapshot
-
-    snapshot = run(scenario)
+    snapshot = snapshot_of(headers)
     assert [a["event"] for a in snapshot["cap_alerts"]] == [
         "Hujan Lebat disertai Kilat/Petir dan Angin Kencang"
     ]

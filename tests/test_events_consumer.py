@@ -52,6 +52,18 @@ async def connect(headers):
     return communicator
 
 
+def snapshot_of(headers) -> dict:
+    """The snapshot a screen that connects now gets, its socket closed after."""
+
+    async def scenario():
+        socket = await connect(headers)
+        snapshot = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return snapshot
+
+    return run(scenario)
+
+
 async def traffic_jam_reported_by(operator):
     """A kemacetan report (Dishub + Polrestabes) through the service, from async code."""
     return await database_sync_to_async(services.report_create)(

@@ -22,7 +22,7 @@ from telephony.models import AmlMessage, AmlStatus, CallEvent, Extension, PhoneC
 
 from .factories import OperatorFactory, SupervisorFactory, TelephonyFactory
 from .test_aml_parser import GNSS, HTTPS_FORM, sms
-from .test_events_consumer import connect, run, session_headers
+from .test_events_consumer import connect, run, session_headers, snapshot_of
 from .waiting import received_until_quiet
 
 PHONE = "+6281234567890"
@@ -158,13 +158,7 @@ def test_a_console_that_reconnects_gets_the_ringing_call_and_the_aml_in_its_snap
 
     headers = session_headers(operator)
 
-    async def scenario():
-        socket = await connect(headers)
-        snapshot = await socket.receive_json_from(timeout=5)
-        await socket.disconnect()
-        return snapshot
-
-    snapshot = run(scenario)
+    snapshot = snapshot_of(headers)
     assert [c["call_id"] for c in snapshot["phone_calls"]] == ["s-1"]
     assert snapshot["aml"][0]["latitude"] == -6.98322 and snapshot["aml"][0]["accuracy_m"] == 8
 
