@@ -16,8 +16,8 @@ class AgencyAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "default_priority", "routing", "active"]
-    list_filter = ["active", "default_priority", "default_agencies"]
+    list_display = ["code", "name", "default_priority", "routing", "non_emergency", "active"]
+    list_filter = ["active", "non_emergency", "default_priority", "default_agencies"]
     search_fields = ["code", "name"]
     filter_horizontal = ["default_agencies"]
 

@@ -59,6 +59,13 @@ class Category(models.Model):
         help_text=_("Every report of this category is sent to these agencies at once."),
     )
     active = models.BooleanField(_("active"), default=True)
+    # Offered to city apps as an Open311 service (SPEC §10): a complaint a citizen may file
+    # without calling 112.
+    non_emergency = models.BooleanField(
+        _("non-emergency (city apps may report it)"),
+        default=False,
+        help_text=_("Offered to city apps through Open311; reports of it are routed as usual."),
+    )
 
     class Meta:
         ordering = ["name"]

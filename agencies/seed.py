@@ -37,11 +37,12 @@ class CategorySeed:
     name: str
     priority: int
     agencies: tuple[str, ...]
+    non_emergency: bool = False  # offered to city apps (Open311, SPEC §10)
 
 
 # The routing table of SPEC §3: category code → default agencies, in that order.
 CATEGORIES: dict[str, CategorySeed] = {
-    "kemacetan": CategorySeed("Kemacetan lalu lintas", 3, ("dishub", "polrestabes")),
+    "kemacetan": CategorySeed("Kemacetan lalu lintas", 3, ("dishub", "polrestabes"), True),
     "kecelakaan": CategorySeed("Kecelakaan lalu lintas", 1, ("polrestabes", "ambulans", "dishub")),
     "kebakaran": CategorySeed("Kebakaran", 1, ("damkar",)),
     "darurat_medis": CategorySeed("Kegawatdaruratan medis", 1, ("ambulans",)),
@@ -49,8 +50,8 @@ CATEGORIES: dict[str, CategorySeed] = {
     "kriminal": CategorySeed("Tindak kriminal", 1, ("polrestabes",)),
     "bencana": CategorySeed("Bencana alam", 1, ("bpbd",)),
     "banjir": CategorySeed("Banjir", 2, ("bpbd", "dpu")),
-    "pohon_tumbang": CategorySeed("Pohon tumbang", 2, ("bpbd", "dpu")),
-    "pju_padam": CategorySeed("Lampu penerangan jalan padam", 3, ("dpu",)),
+    "pohon_tumbang": CategorySeed("Pohon tumbang", 2, ("bpbd", "dpu"), True),
+    "pju_padam": CategorySeed("Lampu penerangan jalan padam", 3, ("dpu",), True),
     "kamtibmas": CategorySeed("Keamanan dan ketertiban masyarakat", 2, ("satpolpp", "polrestabes")),
     "evakuasi_hewan": CategorySeed("Evakuasi hewan liar", 2, ("damkar",)),
     "korsleting": CategorySeed("Korsleting listrik", 2, ("damkar", "pln")),
@@ -108,7 +109,10 @@ def seed_configuration() -> SeedResult:
         agencies = {a.code: a for a in Agency.objects.all()}
         for code, seed in CATEGORIES.items():
             category = Category.objects.create(
-                code=code, name=seed.name, default_priority=seed.priority
+                code=code,
+                name=seed.name,
+                default_priority=seed.priority,
+                non_emergency=seed.non_emergency,
             )
             category.default_agencies.set([agencies[a] for a in seed.agencies if a in agencies])
         result.categories = len(CATEGORIES)

@@ -158,6 +158,16 @@ class CloseReason(models.TextChoices):
     INFORMATION = "information", _("information only")
     NON_EMERGENCY = "non_emergency", _("not an emergency")
     DUPLICATE = "duplicate", _("duplicate")
+    # Sent to another 112 centre (SPEC §10, EIDO): the close note names it and its number.
+    HANDED_OVER = "handed_over", _("handed over to another centre")
+
+
+class ReportSource(models.TextChoices):
+    """How a report reached this centre (SPEC §10)."""
+
+    CALL = "call", _("112 call")
+    OPEN311 = "open311", _("city app (Open311)")
+    EIDO = "eido", _("another 112 centre (EIDO)")
 
 
 class Report(models.Model):
@@ -213,6 +223,12 @@ class Report(models.Model):
     closed_by = _actor(_("closed by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    # A call here, a city app or another centre; `origin` names the app or centre and its
+    # own number for the report, for whoever has to ask them about it.
+    source = models.CharField(
+        _("source"), max_length=8, choices=ReportSource.choices, default=ReportSource.CALL
+    )
+    origin = models.CharField(_("origin"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -37,6 +37,7 @@ from .models import (
     LocationSource,
     Message,
     Report,
+    ReportSource,
     ReportStatus,
 )
 from .numbering import number_report, provisional_number
@@ -102,9 +103,37 @@ def _clean_phone(errors: Errors, value) -> str:
 
 
 @transaction.atomic
-def report_create(
+def report_create(*, operator: User, caller_phone: str, **fields) -> Report:
+    """Logs a call as a new report and fans it out: one Assignment per routed agency.
+
+    Fields: category, description, address (required); caller_name, kecamatan, latitude,
+    longitude, priority, agencies (agency codes: replaces the category's default routing),
+    received_at, location_source, location_accuracy_m. Writes the Call (outcome ``report``),
+    the Report, its Assignments and their Events in one transaction; raises ValidationError
+    with every field error and saves nothing on bad input."""
+    _require_role(operator, Role.OPERATOR)
+    return _report_open(actor=operator, caller_phone=caller_phone, **fields)
+
+
+@transaction.atomic
+def report_receive(
+    *, actor: User, source: str, origin: str, caller_phone: str = "", **fields
+) -> Report:
+    """A report that did not come from a call here (SPEC §10): a city app's request
+    (Open311) or another centre's incident (EIDO). Routed and published like a call's; no Call
+    is logged, and the caller's number is optional. `actor` is the app's or centre's service
+    account; `origin` names it and its own number for the report; `attach(report)`, if
+    given, writes the caller's own rows about it in the same transaction."""
+    if source not in ReportSource.values or source == ReportSource.CALL:
+        raise ValueError(f"not a received report's source: {source!r}")
+    return _report_open(
+        actor=actor, caller_phone=caller_phone, source=source, origin=origin, **fields
+    )
+
+
+def _report_open(
     *,
-    operator: User,
+    actor: User,
     caller_phone: str,
     category: Category | str,
     description: str,
@@ -118,15 +147,15 @@ def report_create(
     received_at: datetime | None = None,
     location_source: str = "",
     location_accuracy_m: float | None = None,
+    source: str = ReportSource.CALL,
+    origin: str = "",
+    attach=None,
 ) -> Report:
-    """Logs a call as a new report and fans it out: one Assignment per routed agency.
-
-    `agencies`, when given, replaces the category's default routing. Writes the Call (outcome
-    ``report``), the Report, its Assignments and their Events in one transaction; raises
-    ValidationError with every field error and saves nothing on bad input."""
-    _require_role(operator, Role.OPERATOR)
+    operator = actor
     errors = Errors()
-    phone = _clean_phone(errors, caller_phone)
+    by_call = source == ReportSource.CALL
+    phone = _clean_phone(errors, caller_phone) if by_call or caller_phone else ""
+    origin = clean_text(errors, "origin", origin, max_length=200)
     caller_name = clean_text(errors, "caller_name", caller_name, max_length=120)
     description = clean_text(errors, "description", description, max_length=4000, required=True)
     address = clean_text(errors, "address", address, max_length=300, required=True)
@@ -177,15 +206,19 @@ def report_create(
         location_accuracy_m=location_accuracy_m,
         received_at=received_at,
         operator=operator,
+        source=source,
+        origin=origin,
     )
-    call = Call.objects.create(
-        caller_phone=phone,
-        caller_name=caller_name,
-        received_at=received_at,
-        operator=operator,
-        outcome=CallOutcome.REPORT,
-        report=report,
-    )
+    call = None
+    if by_call:
+        call = Call.objects.create(
+            caller_phone=phone,
+            caller_name=caller_name,
+            received_at=received_at,
+            operator=operator,
+            outcome=CallOutcome.REPORT,
+            report=report,
+        )
     now = timezone.now()
     assignments = Assignment.objects.bulk_create(
         [
@@ -202,7 +235,7 @@ def report_create(
                 report=report,
                 kind="report.created",
                 actor=operator,
-                data={"agencies": [a.code for a in routed]},
+                data={"agencies": [a.code for a in routed], "source": source},
             ),
             *(
                 Event(report=report, assignment=a, kind="assignment.created", actor=operator)
@@ -210,7 +243,10 @@ def report_create(
             ),
         ]
     )
-    call_logged.send(sender=Call, call=call)
+    if call is not None:
+        call_logged.send(sender=Call, call=call)
+    if attach is not None:
+        attach(report)  # the caller's own rows about the report (interop)
     number_report(report)  # last: it holds the day's counter until the commit
     return report
 
@@ -320,6 +356,7 @@ def report_close(
     reason: str,
     note: str = "",
     duplicate_of: Report | int | None = None,
+    _handed_over: bool = False,
 ) -> Report:
     """Closes an open report and cancels its assignments that are still open."""
     _require_role(actor, Role.OPERATOR)
@@ -333,6 +370,11 @@ def report_close(
         )
     errors = Errors()
     clean_choice(errors, "reason", reason, CloseReason)
+    if (reason == CloseReason.HANDED_OVER) != _handed_over:
+        errors.add(
+            "reason",
+            _("A report is handed over with the handover action: it sends it to the other centre."),
+        )
     note = clean_text(errors, "note", note, max_length=2000)
     original = None
     original_id = clean_id(errors, "duplicate_of", duplicate_of, Report)
@@ -385,6 +427,14 @@ def report_close(
         data={"reason": reason, "note": note, "duplicate_of": original.pk if original else None},
     )
     return report
+
+
+def report_hand_over(*, actor: User, report: Report | int, note: str) -> Report:
+    """Closes a report that another centre has accepted (SPEC §10): `note` names the centre
+    and its number for the report. The sending is interop's; this records its outcome."""
+    return report_close(
+        actor=actor, report=report, reason=CloseReason.HANDED_OVER, note=note, _handed_over=True
+    )
 
 
 @transaction.atomic

@@ -106,6 +106,8 @@ class ReportSerializer(serializers.ModelSerializer):
             "close_note",
             "duplicate_of",
             "closed_at",
+            "source",
+            "origin",
             "assignments",
         ]
         read_only_fields = fields
@@ -158,7 +160,10 @@ class ReportCreateSerializer(serializers.Serializer):
 
 
 class ReportCloseSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=CloseReason.choices)
+    reason = serializers.ChoiceField(
+        choices=[c for c in CloseReason.choices if c[0] != CloseReason.HANDED_OVER],
+        help_text="A report is handed to another centre with POST …/handover/ instead.",
+    )
     note = Text(max_length=2000, required=False, allow_blank=True)
     duplicate_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 

@@ -53,6 +53,12 @@ class Command(BaseCommand):
 
         extensions = seed_demo_extensions()
         self.stdout.write(f"Demo extensions: {extensions} created (operator answers 101).")
+        from interop.seed import seed_demo_partners
+
+        apps, peers = seed_demo_partners()
+        self.stdout.write(
+            f"Demo partners: {apps} Open311 app, {peers} peer 112 centre created (README)."
+        )
         if history > 0:
             # The past is reports' data; the command composes the layers (reports → agencies).
             from reports.demo_history import seed_history
