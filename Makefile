@@ -15,7 +15,7 @@ HISTORY_DAYS ?= 30
 SEED_FLAGS ?= --history $(HISTORY_DAYS)
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-browser lint format messages bench profile clean
+.PHONY: install run run-kendal test test-browser lint format messages bench profile clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -30,6 +30,15 @@ run: install
 	DEBUG=$(DEBUG) $(BIN)/python manage.py migrate --noinput
 	DEBUG=$(DEBUG) $(BIN)/python manage.py seed_demo $(SEED_FLAGS)
 	DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
+
+# A second 112 centre on :8001 with its own database (var/kendal): the demo's Kendal, the peer
+# `make run`'s console hands reports over to (EIDO, SPEC §10). Run it in another terminal.
+KENDAL = VAR_DIR=var/kendal DISPATCH_REPORT_PREFIX=KDL DISPATCH_CITY_NAME=Kendal \
+	DISPATCH_CENTRE_NAME="112 Kabupaten Kendal" DISPATCH_CENTRE_ID=urn:dispatch112:kendal
+run-kendal: install
+	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py migrate --noinput
+	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py seed_demo $(SEED_FLAGS)
+	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port 8001
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -10,7 +10,13 @@ from agencies.api import (
     KecamatanViewSet,
 )
 from dispatch112.auth_views import LogoutView, TokenView
-from interop.api import CapAlertListView
+from interop.api import (
+    CapAlertListView,
+    EidoImportView,
+    PeerCentreListView,
+    ReportEidoView,
+    ReportHandoverView,
+)
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 from telephony.api import AmlView, AnsweringStatsView, CallEventView
 from units.api.views import AssignmentUnitsView, UnitViewSet
@@ -34,5 +40,9 @@ urlpatterns = [
     path("telephony/events/", CallEventView.as_view(), name="telephony-events"),
     path("aml/", AmlView.as_view(), name="aml"),
     path("alerts/", CapAlertListView.as_view(), name="cap-alerts"),
+    path("centres/", PeerCentreListView.as_view(), name="peer-centres"),
+    path("reports/<int:pk>/eido/", ReportEidoView.as_view(), name="report-eido"),
+    path("reports/<int:pk>/handover/", ReportHandoverView.as_view(), name="report-handover"),
+    path("eido/", EidoImportView.as_view(), name="eido-import"),
     path("", include(router.urls)),
 ]

@@ -438,6 +438,15 @@ if _tiles.scheme in ("http", "https") and _tiles.netloc:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
 # The city as CAP alerts' area descriptions name it (interop.area).
 DISPATCH_CITY_NAME = env.str("DISPATCH_CITY_NAME", default="Semarang")
+# This centre as other systems see it (SPEC §10): its name and EIDO system id, the contact
+# Open311's discovery document gives city apps, and how long a peer centre has to accept a
+# handover before the operator is told it failed.
+DISPATCH_CENTRE_NAME = env.str("DISPATCH_CENTRE_NAME", default="112 Kota Semarang")
+DISPATCH_CENTRE_ID = env.str("DISPATCH_CENTRE_ID", default="urn:dispatch112:semarang")
+DISPATCH_OPEN311_CONTACT = env.str(
+    "DISPATCH_OPEN311_CONTACT", default="Command Center 112 Kota Semarang"
+)
+DISPATCH_HANDOVER_TIMEOUT_SECONDS = env.float("DISPATCH_HANDOVER_TIMEOUT_SECONDS", default=10.0)
 DISPATCH_MAP_CENTER = env.list("DISPATCH_MAP_CENTER", cast=float, default=[-6.9932, 110.4203])
 # How late a call may be logged after it was received (e.g. after a network outage).
 DISPATCH_RECEIVED_AT_MAX_AGE = timedelta(

@@ -55,6 +55,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("dispatch112.api_urls")),
+    path("open311/v2/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view loads its start-up script as a file (no inline script under the CSP);
     # its page keeps a small inline <style>, and holds no data.

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
 from agencies.models import Agency, Category, Kecamatan, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role
+from interop.models import PeerCentre
 from reports import history, services
 from reports.models import AssignmentStatus, CallOutcome, CloseReason
 
@@ -68,6 +69,10 @@ def console(request: HttpRequest) -> HttpResponse:
         agencies=AgencySerializer(Agency.objects.filter(active=True), many=True).data,
         kecamatan=KecamatanSerializer(Kecamatan.objects.all(), many=True).data,
         map={"tiles": settings.DISPATCH_MAP_TILES, "center": settings.DISPATCH_MAP_CENTER},
+        # The other 112 centres a report can be handed over to (EIDO, SPEC §10).
+        peer_centres=list(
+            PeerCentre.objects.filter(active=True).order_by("name").values("code", "name")
+        ),
     )
     return render(request, "console/console.html", {"config": config})
 

@@ -3,7 +3,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import CapAlert, CapFeed
+from .models import (
+    CapAlert,
+    CapFeed,
+    Handover,
+    Open311Client,
+    Open311Request,
+    PeerCentre,
+    ReceivedIncident,
+    new_key,
+)
 
 
 @admin.register(CapFeed)
@@ -35,6 +44,81 @@ class CapAlertAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # alerts come from the feeds only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Open311 and EIDO partners (SPEC §10) ------------------------------------------------------
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "active", "contact", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "code", "contact"]
+    readonly_fields = ["api_key", "created_at"]
+    actions = ["new_key"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code names the app's service account: fixed once saved.
+        return [*self.readonly_fields, "code"] if obj else self.readonly_fields
+
+    @admin.action(description=_("Give the selected apps a new API key (the old one stops)"))
+    def new_key(self, request, queryset):
+        for client in queryset:
+            client.api_key = new_key()
+            client.save(update_fields=["api_key"])
+        self.message_user(request, _("New keys issued: give each app its own."), messages.SUCCESS)
+
+
+@admin.register(Open311Request)
+class Open311RequestAdmin(admin.ModelAdmin):
+    list_display = ["report", "client", "created_at"]
+    list_filter = ["client"]
+    search_fields = ["report__number"]
+
+    def has_add_permission(self, request):
+        return False  # requests come from the apps only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PeerCentre)
+class PeerCentreAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "url", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "code", "url"]
+    readonly_fields = ["inbound_token", "created_at"]
+    fields = ["name", "code", "url", "token", "inbound_token", "active", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "code"] if obj else self.readonly_fields
+
+
+@admin.register(Handover)
+class HandoverAdmin(admin.ModelAdmin):
+    list_display = ["report", "peer", "outcome", "peer_number", "actor", "sent_at", "error"]
+    list_filter = ["outcome", "peer"]
+    search_fields = ["report__number", "peer_number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReceivedIncident)
+class ReceivedIncidentAdmin(admin.ModelAdmin):
+    list_display = ["report", "peer", "incident_id", "received_at"]
+    list_filter = ["peer"]
+    search_fields = ["report__number", "incident_id"]
+    exclude = ["document"]  # the callers of another centre: not browsed
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

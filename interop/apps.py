@@ -8,7 +8,10 @@ class InteropConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications.consumers import register_snapshot_extra
+        from reports.retention import register_eraser
 
-        from . import live
+        from . import live, services
 
         register_snapshot_extra(live.snapshot_extra)
+        register_eraser(services.erase_open311_before)
+        register_eraser(services.erase_received_before)

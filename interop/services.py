@@ -169,3 +169,26 @@ def poll_feed(feed: CapFeed, *, get=fetch) -> PollResult:
 
 def poll_all() -> dict[str, PollResult]:
     return {feed.name: poll_feed(feed) for feed in CapFeed.objects.filter(active=True)}
+
+
+# --- Personal data (reports.retention) ------------------------------------------------------------
+
+
+def erase_open311_before(cutoff, now) -> tuple[str, int]:
+    """An Open311 submitter's e-mail and device ids are personal data like their number."""
+    from .models import Open311Request
+
+    erased = Open311Request.objects.filter(
+        report__received_at__lt=cutoff, anonymised_at__isnull=True
+    ).update(email="", device_id="", account_id="", anonymised_at=now)
+    return "Open311 requests", erased
+
+
+def erase_received_before(cutoff, now) -> tuple[str, int]:
+    """An EIDO received holds the callers of the other centre: kept only as long."""
+    from .models import ReceivedIncident
+
+    erased = ReceivedIncident.objects.filter(
+        report__received_at__lt=cutoff, anonymised_at__isnull=True
+    ).update(document={}, anonymised_at=now)
+    return "EIDO received", erased

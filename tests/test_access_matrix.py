@@ -132,6 +132,18 @@ API = [
     ("GET", "answering-stats", "/api/v1/stats/answering/", None, None, "401 401 403 200 200 403 403 403 403 403"),
     # Official warnings (CAP, SPEC §10): what the board and the console show.
     ("GET", "cap-alerts", "/api/v1/alerts/", None, None,          "401 401 403 200 200 403 403 403 403 403"),
+    # Handover between 112 centres (EIDO, SPEC §10): the command centre reads a report's EIDO
+    # (it carries the caller); an operator hands over (no peer is configured here: 400). Only
+    # a peer centre's own token imports: no session of any role does.
+    ("GET", "peer-centres", "/api/v1/centres/", None, None,          "401 401 403 200 200 403 403 403 403 403"),
+    ("GET", "report-eido", R + "/eido/", None, None,                   "401 401 403 200 200 403 403 403 403 403"),
+    ("POST", "report-handover", R + "/handover/", {"centre": "kendal"}, None,
+                                                                      "401 401 403 400 403 403 403 403 403 403"),
+    ("POST", "eido-import", "/api/v1/eido/", {"eidoMessageIdentifier": "x"}, None,
+                                                                      "401 401 401 401 401 401 401 401 401 401"),
+    # Open311 (SPEC §10): a city app's POST carries its api_key; no session stands in for it.
+    ("POST", "open311-requests", "/open311/v2/requests.json", {"service_code": "pju_padam"}, None,
+                                                                      "403 403 403 403 403 403 403 403 403 403"),
     # The phone system (SPEC §9): its service account posts call events and handset locations
     # (AML); it reads nothing, and nobody else may post them (a forged location would send a
     # unit to the wrong street).
@@ -168,6 +180,14 @@ PAGES = [
     ("performance-answering-csv", "/performance/answering.csv", "302 302 403 200 200 403 403 403 403 403"),
     ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403 403 403"),
     ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403 403 403"),
+    # Open311 GeoReport v2 (SPEC §10): public reading, as the format intends; only what came
+    # through Open311, without submitters (the report under test is a call: never there).
+    ("open311-root", "/open311/v2/",                        "200 200 200 200 200 200 200 200 200 200"),
+    ("open311-discovery", "/open311/v2/discovery.json",     "200 200 200 200 200 200 200 200 200 200"),
+    ("open311-services", "/open311/v2/services.xml",        "200 200 200 200 200 200 200 200 200 200"),
+    ("open311-service", "/open311/v2/services/pju_padam.json", "200 200 200 200 200 200 200 200 200 200"),
+    ("open311-requests", "/open311/v2/requests.json",       "200 200 200 200 200 200 200 200 200 200"),
+    ("open311-request", "/open311/v2/requests/LAP-20261204-0001.json", "404 404 404 404 404 404 404 404 404 404"),
     ("api-docs", "/api/docs/",                              "200 200 200 200 200 200 200 200 200 200"),
     ("javascript-catalog", "/jsi18n/",                      "200 200 200 200 200 200 200 200 200 200"),
     ("healthz", "/healthz",                                 "200 200 200 200 200 200 200 200 200 200"),
@@ -434,7 +454,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 880
+    assert size == 990
 
 
 def test_token_and_session_agree(world):

@@ -76,9 +76,13 @@ def test_it_is_idempotent():
     call_command("seed_demo")
     assert (Agency.objects.count(), Category.objects.count(), Kecamatan.objects.count(),
             Unit.objects.count()) == counts  # fmt: skip
-    # operator, supervisor, the phone system's account (SPEC §9), and per agency its desk and
-    # its field officer (SPEC §7)
-    assert get_user_model().objects.count() == users == 3 + 2 * len(SPEC_AGENCIES)
+    # operator, supervisor, the phone system's account (SPEC §9), per agency its desk and its
+    # field officer (SPEC §7), and the inactive accounts of the demo's Open311 app and peer
+    # centre (SPEC §10) that their reports are made by
+    assert get_user_model().objects.count() == users == 3 + 2 * len(SPEC_AGENCIES) + 2
+    assert set(
+        get_user_model().objects.filter(is_active=False).values_list("username", flat=True)
+    ) == {"open311.lapor", "eido.kendal"}
     assert database_routing() == SPEC_ROUTING
 
 

@@ -684,6 +684,73 @@
     loadOpenReports();
   }
 
+  /** Where a report came from when it was not a call here: a city app or another centre. */
+  function sourceNote(report) {
+    if (!report.source || report.source === "call") return "";
+    const from = report.source === "open311" ? gettext("city app") : gettext("another 112 centre");
+    return ` · ${interpolate(gettext("from %(origin)s (%(kind)s)"), { origin: report.origin, kind: from }, true)}`;
+  }
+
+  // --- Handover to another 112 centre (EIDO, SPEC §10) ------------------------------------------
+  /** Opens the dialog for `report`. The dialog stays open while the peer answers, and on a
+   * failure it shows why, so the operator can try again or cancel; only the peer's answer with
+   * its own number closes the report here. */
+  let handoverReport = null;
+  const handoverDialog = $("#handover-dialog");
+  if (handoverDialog) {
+    handoverDialog.querySelector("form").addEventListener("submit", (event) => {
+      if (event.submitter && event.submitter.value === "send") {
+        event.preventDefault();
+        sendHandover();
+      }
+    });
+  }
+
+  function handOver(report) {
+    handoverReport = report;
+    const select = $("#handover-centre");
+    select.replaceChildren(...config.peer_centres.map((centre) => new Option(centre.name, centre.code)));
+    $("#handover-number").textContent = report.number;
+    const status = $("#handover-status");
+    status.textContent = "";
+    status.className = "";
+    handoverDialog.showModal();
+  }
+
+  async function sendHandover() {
+    const report = handoverReport;
+    const send = handoverDialog.querySelector('button[value="send"]');
+    const status = $("#handover-status");
+    const centre = config.peer_centres.find((c) => c.code === $("#handover-centre").value);
+    if (!report || !centre || send.disabled) return;
+    send.disabled = true;
+    status.className = "";
+    status.textContent = interpolate(gettext("Sending %(number)s to %(centre)s…"),
+      { number: report.number, centre: centre.name }, true);
+    let failure = null;
+    let result = null;
+    try {
+      result = await api("POST", `/api/v1/reports/${report.id}/handover/`, { centre: centre.code });
+      if (!result.ok) {
+        failure = (result.data && (result.data.detail || Object.values(result.data).flat().join(" ")))
+          || failureMessage(result);
+      }
+    } catch (error) {
+      failure = OFFLINE();
+    }
+    send.disabled = false;
+    if (failure) {
+      status.textContent = failure;
+      status.className = "error";
+      if (!handoverDialog.open) say(failure, "error");  // closed (Esc) while the peer was asked
+    } else {
+      handoverDialog.close();
+      say(interpolate(gettext("%(number)s handed over to %(centre)s as %(peer)s."),
+        { number: report.number, centre: result.data.centre, peer: result.data.peer_number }, true), "ok");
+    }
+    loadOpenReports();
+  }
+
   async function loadOpenReports() {
     let result;
     try { result = await api("GET", "/api/v1/reports/?status=open&limit=200"); } catch (error) { return; }
@@ -700,7 +767,8 @@
       row.dataset.report = report.number;
       // Two lines per cell keep the list beside the form at 1366 px: the number never wraps.
       const cells = [[report.number, formatTime(report.received_at), "number"], [`P${report.priority}`, "", "priority"],
-        [report.category_name, report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : ""), "what"]];
+        [report.category_name, report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")
+          + sourceNote(report), "what"]];
       for (const [first, second, name] of cells) {
         const cell = document.createElement("td");
         cell.className = name;
@@ -729,6 +797,15 @@
         button.textContent = config.labels.close[reason];
         button.addEventListener("click", () => closeReport(report, reason));
         actions.append(button, " ");
+      }
+      if ((config.peer_centres || []).length) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "small handover";
+        button.textContent = gettext("Hand over");
+        button.title = gettext("Send to another 112 centre (the caller reached the wrong city)");
+        button.addEventListener("click", () => handOver(report));
+        actions.append(button);
       }
       agencies.append(actions);
       row.append(agencies);

@@ -1,0 +1,363 @@
+"""Open311 GeoReport v2 (SPEC §10): city apps file non-emergency requests, which become
+reports routed as usual, and follow them by status.
+
+The format is the one of http://wiki.open311.org/GeoReport_v2/: the services are the
+categories marked non-emergency, a request's id is its report's number, and its `status`
+(open / closed) and `status_notes` follow the report. A GET shows only the reports that came
+through Open311, and never a submitter's name, number or e-mail."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from xml.etree import ElementTree
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from agencies.models import Category
+from reports import services as report_services
+from reports.models import (
+    LEFT_ASSIGNMENT_STATUSES,
+    Assignment,
+    Report,
+    ReportSource,
+    ReportStatus,
+)
+
+from .models import Open311Client, Open311Request
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+# A GET with no dates covers this much (the format's default), and returns at most this many.
+DEFAULT_WINDOW = timedelta(days=90)
+MAX_RESULTS = 1000
+# The report's field → the Open311 parameter it came from, for error messages.
+PARAMETER = {
+    "category": "service_code",
+    "latitude": "lat",
+    "longitude": "long",
+    "address": "address_string",
+    "description": "description",
+    "caller_phone": "phone",
+    "caller_name": "first_name",
+    "received_at": "requested_datetime",
+}
+
+
+@dataclass
+class Open311Error(Exception):
+    """An error in the format's own shape: [{code, description}] with that HTTP status."""
+
+    status: int
+    descriptions: list[str]
+
+    def body(self) -> list[dict]:
+        return [{"code": self.status, "description": d} for d in self.descriptions]
+
+
+# --- Services ------------------------------------------------------------------------------------
+
+
+def services() -> QuerySet[Category]:
+    return Category.objects.filter(active=True, non_emergency=True).prefetch_related(
+        "default_agencies"
+    )
+
+
+def service_item(category: Category) -> dict:
+    agencies = ", ".join(a.short_name for a in category.default_agencies.all())
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": _("Routed to %(agencies)s.") % {"agencies": agencies or "112"},
+        "metadata": False,  # no extra attributes: the service definition lists none
+        "type": "realtime",  # a POST answers with the request's id at once
+        "keywords": category.code.replace("_", ","),
+        "group": _("Non-emergency"),
+    }
+
+
+def service(code: str) -> Category:
+    category = services().filter(code=code).first()
+    if category is None:
+        raise Open311Error(404, [_("No service with code %(code)s.") % {"code": code}])
+    return category
+
+
+# --- Requests: POST ------------------------------------------------------------------------------
+
+
+def client_for(api_key: str) -> Open311Client:
+    client = Open311Client.objects.filter(api_key=api_key, active=True).first() if api_key else None
+    if client is None:
+        raise Open311Error(403, [_("The api_key is missing, unknown or withdrawn.")])
+    return client
+
+
+@transaction.atomic
+def request_create(client: Open311Client, data) -> Report:
+    """A POSTed request (form fields in `data`) as a report routed as usual, source open311."""
+    problems = []
+    code = (data.get("service_code") or "").strip()
+    if not code:
+        problems.append(_("service_code is required."))
+    elif not services().filter(code=code).exists():
+        problems.append(_("service_code %(code)s is not a service here.") % {"code": code})
+    lat, lng = (data.get("lat") or "").strip(), (data.get("long") or "").strip()
+    address = (data.get("address_string") or "").strip()
+    if bool(lat) != bool(lng):
+        problems.append(_("Give lat and long together."))
+    elif not lat and not address:
+        problems.append(_("Give the location: lat and long, or address_string."))
+    if problems:
+        raise Open311Error(400, problems)
+    name = " ".join(
+        part
+        for part in ((data.get("first_name") or "").strip(), (data.get("last_name") or "").strip())
+        if part
+    )
+    request_fields = _request_fields(data)
+    try:
+        report = report_services.report_receive(
+            actor=client.account,
+            source=ReportSource.OPEN311,
+            origin=client.name,
+            category=code,
+            description=(data.get("description") or "").strip() or services().get(code=code).name,
+            address=address or _("Coordinates %(lat)s, %(long)s") % {"lat": lat, "long": lng},
+            latitude=lat or None,
+            longitude=lng or None,
+            caller_phone=(data.get("phone") or "").strip(),
+            caller_name=name,
+            attach=lambda report: Open311Request.objects.create(
+                report=report, client=client, **request_fields
+            ),
+        )
+    except ValidationError as error:
+        raise Open311Error(400, _descriptions(error)) from error
+    return report
+
+
+def _request_fields(data) -> dict:
+    fields, problems = {}, []
+    for name, limit in (("email", 254), ("device_id", 100), ("account_id", 100),
+                        ("address_id", 100), ("media_url", 500)):  # fmt: skip
+        value = (data.get(name) or "").strip()
+        if len(value) > limit:
+            problems.append(
+                _("%(field)s is longer than %(limit)d characters.")
+                % {"field": name, "limit": limit}
+            )
+        fields[name] = value
+    if fields["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", fields["email"]):
+        problems.append(_("email is not an e-mail address."))
+    if fields["media_url"] and not re.match(r"https?://", fields["media_url"]):
+        problems.append(_("media_url must be an http(s) URL."))
+    if problems:
+        raise Open311Error(400, problems)
+    return fields
+
+
+def _descriptions(error: ValidationError) -> list[str]:
+    if not hasattr(error, "error_dict"):
+        return [str(m) for m in error.messages]
+    return [
+        f"{PARAMETER.get(field, field)}: {message}"
+        for field, errors in error.error_dict.items()
+        for e in errors
+        for message in e.messages
+    ]
+
+
+# --- Requests: GET -------------------------------------------------------------------------------
+
+
+def requests_queryset() -> QuerySet[Report]:
+    """Only what came through Open311: the other reports are 112 calls, not the public's."""
+    return (
+        Report.objects.filter(source=ReportSource.OPEN311)
+        .select_related("category", "open311_request")
+        .prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("agency"))
+        )
+        .annotate(last_event_at=Max("events__created_at"))
+        .order_by("-received_at", "-pk")
+    )
+
+
+def requests_matching(params) -> list[Report]:
+    """GET requests: service_request_id, service_code, status (comma-separated), start_date,
+    end_date (W3C date-times). With no id and no dates, the last 90 days; at most 1,000."""
+    reports = requests_queryset()
+    ids = _listed(params.get("service_request_id"))
+    if ids:
+        return list(reports.filter(number__in=ids[:MAX_RESULTS]))
+    problems = []
+    codes = _listed(params.get("service_code"))
+    if codes:
+        reports = reports.filter(category__code__in=codes)
+    statuses = _listed(params.get("status"))
+    unknown = [s for s in statuses if s not in ReportStatus.values]
+    if unknown:
+        problems.append(
+            _("status is open or closed, not %(value)s.") % {"value": ", ".join(unknown)}
+        )
+    elif statuses:
+        reports = reports.filter(status__in=statuses)
+    start, end = (_date(params, name, problems) for name in ("start_date", "end_date"))
+    if problems:
+        raise Open311Error(400, problems)
+    if start and end and end < start:
+        raise Open311Error(400, [_("end_date is before start_date.")])
+    if start is None and end is None:
+        start = timezone.now() - DEFAULT_WINDOW
+    if start is not None:
+        reports = reports.filter(received_at__gte=start)
+    if end is not None:
+        reports = reports.filter(received_at__lte=end)
+    return list(reports[:MAX_RESULTS])
+
+
+def request_detail(number: str) -> Report:
+    report = requests_queryset().filter(number=number).first()
+    if report is None:
+        raise Open311Error(404, [_("No service request %(id)s.") % {"id": number}])
+    return report
+
+
+def _listed(value) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _date(params, name: str, problems: list) -> datetime | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value.replace(" ", "+"))  # a '+' arrives as a space if unescaped
+    except ValueError:
+        parsed = None
+    if parsed is None or timezone.is_naive(parsed):
+        problems.append(
+            _("%(field)s is a date and time with its offset, e.g. 2026-12-04T08:00:00+07:00.")
+            % {"field": name}
+        )
+        return None
+    return parsed
+
+
+def request_item(report: Report) -> dict:
+    """A request as GET shows it: the report's public side, no submitter."""
+    extra = getattr(report, "open311_request", None)
+    on_it = [a for a in report.assignments.all() if a.status not in LEFT_ASSIGNMENT_STATUSES]
+    closed = report.status == ReportStatus.CLOSED
+    updated = max(t for t in (report.received_at, report.closed_at, report.last_event_at) if t)
+    return {
+        "service_request_id": report.number,
+        "status": "closed" if closed else "open",
+        "status_notes": status_notes(report, on_it),
+        "service_name": report.category.name,
+        "service_code": report.category.code,
+        "description": report.description,
+        "agency_responsible": ", ".join(a.agency.short_name for a in on_it),
+        "service_notice": "",
+        "requested_datetime": w3c(report.received_at),
+        "updated_datetime": w3c(updated),
+        "expected_datetime": None,
+        "address": report.address,
+        "address_id": extra.address_id if extra else "",
+        "zipcode": "",
+        "lat": float(report.latitude) if report.latitude is not None else None,
+        "long": float(report.longitude) if report.longitude is not None else None,
+        "media_url": extra.media_url if extra else "",
+    }
+
+
+def status_notes(report: Report, on_it: list[Assignment]) -> str:
+    """Closed: why (and the closing note). Open: where each agency on it stands."""
+    if report.status == ReportStatus.CLOSED:
+        reason = report.get_close_reason_display()
+        return f"{reason}: {report.close_note}" if report.close_note else str(reason)
+    return "; ".join(f"{a.agency.short_name}: {a.get_status_display()}" for a in on_it)
+
+
+def w3c(moment: datetime) -> str:
+    """A W3C date-time in WIB, with its offset (the format's examples carry one)."""
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
+def created_item(report: Report) -> dict:
+    return {
+        "service_request_id": report.number,
+        "service_notice": _(
+            "Received by the 112 command centre and sent to the agencies responsible."
+        ),
+        "account_id": None,
+    }
+
+
+# --- Discovery -----------------------------------------------------------------------------------
+
+
+def discovery(base_url: str, changeset: datetime, contact: str) -> dict:
+    return {
+        "changeset": w3c(changeset),
+        "contact": contact,
+        "key_service": _("Ask the 112 command centre's administrator for an api_key."),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": w3c(changeset),
+                "type": "production",
+                "formats": list(FORMATS.values()),
+            }
+        ],
+    }
+
+
+# --- XML -----------------------------------------------------------------------------------------
+
+# The root and the item element of each list, as the format's XML examples name them.
+XML_ROOTS = {
+    "services": ("services", "service"),
+    "requests": ("service_requests", "request"),
+    "errors": ("errors", "error"),
+}
+
+
+def to_xml(kind: str, body) -> bytes:
+    if kind == "discovery":
+        root = ElementTree.Element("discovery")
+        _fill(root, body, list_items={"endpoints": "endpoint", "formats": "format"})
+    elif kind == "service_definition":
+        root = ElementTree.Element("service_definition")
+        _fill(root, body, list_items={"attributes": "attribute"})
+    else:
+        root_name, item_name = XML_ROOTS[kind]
+        root = ElementTree.Element(root_name)
+        for item in body:
+            _fill(ElementTree.SubElement(root, item_name), item, list_items={})
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _fill(element, data: dict, *, list_items: dict) -> None:
+    for key, value in data.items():
+        child = ElementTree.SubElement(element, key)
+        if isinstance(value, list):
+            for item in value:
+                sub = ElementTree.SubElement(child, list_items.get(key, "item"))
+                if isinstance(item, dict):
+                    _fill(sub, item, list_items=list_items)
+                else:
+                    sub.text = str(item)
+        elif isinstance(value, bool):
+            child.text = "true" if value else "false"
+        elif value is not None:
+            child.text = str(value)
