@@ -1,6 +1,7 @@
 """Dashboard scale: BENCH_SCALE_DASHBOARDS (2,000) websocket dashboards of one agency's staff
 (each its own user and token) connected at once to the README's layout (two Daphne
-processes), then BENCH_SCALE_EVENTS (5) reports posted for that agency, two seconds apart.
+processes), then BENCH_SCALE_EVENTS (5) reports posted for that agency, two seconds apart
+(BENCH_TINY=1: 20 dashboards, 2 reports).
 
 Measured: the servers' resident memory (RSS) with everyone connected, and for each report the
 time from the start of its POST until the last of the 2,000 dashboards received its first
@@ -25,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import knob, pick, require  # noqa: E402
 from benchmarks.intake import percentile  # noqa: E402
 from benchmarks.notify_latency import (  # noqa: E402
     close_leftovers,
@@ -34,9 +36,11 @@ from benchmarks.notify_latency import (  # noqa: E402
     stop_servers,
 )
 
-DASHBOARDS = int(os.environ.get("BENCH_SCALE_DASHBOARDS", "2000"))
-EVENTS = int(os.environ.get("BENCH_SCALE_EVENTS", "5"))
-PROCESSES = int(os.environ.get("BENCH_SCALE_PROCESSES", "2"))
+DASHBOARDS = knob("BENCH_SCALE_DASHBOARDS", 2000, tiny=20)
+EVENTS = knob("BENCH_SCALE_EVENTS", 5, tiny=2)
+PROCESSES = knob("BENCH_SCALE_PROCESSES", 2)
+EVENT_GAP = pick(2.0, 0.5)  # seconds between two reports
+LAST_EVENTS = pick(3.0, 1.0)  # the clients listen this long after the last report
 CLIENT_PROCESSES = 2
 AGENCY = "bpbd"  # banjir → BPBD (+ DPU)
 USERNAME = "bench-scale-{:04d}"
@@ -117,7 +121,7 @@ async def _clients(ports, tokens, ready, go, results):
 
     listeners = [asyncio.ensure_future(listen(ws)) for ws in sockets]
     await asyncio.to_thread(go.wait)
-    await asyncio.sleep(3)  # the last report's events arrive
+    await asyncio.sleep(LAST_EVENTS)  # the last report's events arrive
     for ws in sockets:
         await ws.close()
     await asyncio.gather(*listeners, return_exceptions=True)
@@ -183,7 +187,7 @@ def main() -> None:
             began = time.perf_counter()
             for client in clients:
                 client.start()
-            connected = sum(ready.get(timeout=600) for _ in clients)
+            connected = sum(ready.get(timeout=pick(600, 60)) for _ in clients)
             connect_seconds = time.perf_counter() - began
             time.sleep(1)
             rss = [rss_mb(s.process.pid) for s in servers]
@@ -200,7 +204,7 @@ def main() -> None:
                 response = conn.getresponse()
                 number = json.loads(response.read())["number"]
                 posted.append((number, start))
-                time.sleep(2)
+                time.sleep(EVENT_GAP)
             conn.close()
             go.set()
             arrivals: dict[str, list[float]] = {}
@@ -223,6 +227,8 @@ def main() -> None:
     close_leftovers()
     baseline = asyncio.run(baseline_fanout(DASHBOARDS))
 
+    require(connected > 0 and bool(baseline), "dashboard_scale: nothing connected or measured")
+    require(min(received) > 0, f"dashboard_scale: a report reached no dashboard ({received})")
     total = sum(rss)
     print(
         f"\nDashboard scale: {connected} websocket dashboards (BPBD staff, one user each) on "

@@ -2,16 +2,27 @@
 transaction) against the baseline of bare psycopg INSERTs of the same rows plus COMMIT.
 
 Sequential, one connection each, on PostgreSQL (DATABASE_URL, default a local
-`dispatch112_bench` database that is created if missing). Prints latency and ratio."""
+`dispatch112_bench` database that is created if missing; `dispatch112_bench_tiny` under
+BENCH_TINY=1). Prints latency and ratio. Knob: BENCH_REPORTS (400; tiny 20)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
-N = int(os.environ.get("BENCH_REPORTS", "400"))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dispatch112_bench"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import insert_sql, knob, pick, require
+
+N = knob("BENCH_REPORTS", 400, tiny=20)
+# BENCH_TINY=1 runs on databases of its own: the full run's data stay as they are.
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/" + pick(
+    "dispatch112_bench", "dispatch112_bench_tiny"
+)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -98,59 +109,73 @@ def measure_bare_inserts() -> list[float]:
     return samples
 
 
+@functools.cache
+def report_rows_sql(closed: bool) -> tuple[str, ...]:
+    """The statements of insert_report_rows, built once from the models."""
+    from reports.models import Assignment, Call, Event, Report
+
+    report_state = {"status": "'open'", "close_reason": "''", "closed_at": "NULL"}
+    assignment_state = {"status": "'notified'", "cancelled_at": "NULL"}
+    if closed:
+        report_state = {"status": "'closed'", "close_reason": "'information'", "closed_at": "now()"}
+        assignment_state = {"status": "'cancelled'", "cancelled_at": "now()"}
+    counter = (
+        "INSERT INTO reports_reportcounter (day, last) VALUES ('2000-01-01', 1) "
+        "ON CONFLICT (day) DO UPDATE SET last = reports_reportcounter.last + 1 RETURNING last"
+    )
+    report = insert_sql(
+        Report,
+        {"number": "%s", "caller_name": "'Pelapor'", "caller_phone": "%s", "category_id": "%s",
+         "priority": "3", "description": "'Kemacetan'", "address": "'Jl. Pandanaran'",
+         "kecamatan_id": "%s", "received_at": "now()", "operator_id": "%s", **report_state},
+        returning="id",
+    )  # fmt: skip
+    call = insert_sql(
+        Call,
+        {"caller_phone": "%s", "caller_name": "'Pelapor'", "received_at": "now()",
+         "operator_id": "%s", "outcome": "'report'", "report_id": "%s"},
+    )  # fmt: skip
+    created = insert_sql(
+        Event, {"report_id": "%s", "kind": "'report.created'", "actor_id": "%s"}
+    )  # fmt: skip
+    assignment = insert_sql(
+        Assignment,
+        {"report_id": "%s", "agency_id": "%s", "notified_at": "now()", "received_at": "now()",
+         **assignment_state},
+        returning="id",
+    )  # fmt: skip
+    assigned = insert_sql(
+        Event,
+        {"report_id": "%s", "assignment_id": "%s", "kind": "'assignment.created'",
+         "actor_id": "%s"},
+    )  # fmt: skip
+    return counter, report, call, created, assignment, assigned
+
+
 def insert_report_rows(
     conn, *, prefix, phone, category_id, kecamatan_id, operator_id, agency_ids, closed=False
 ) -> None:
     """What report_create writes, as bare SQL in one transaction: counter upsert, report,
     call, its event, one assignment and event per agency, COMMIT. `closed` writes the report
     closed and the assignments cancelled, so that they reach no queue or snapshot."""
-    report_state = (
-        "'closed', 'information', now()" if closed else "'open', '', NULL"
-    )  # status, close_reason, closed_at
-    assignment_state = "'cancelled', now()" if closed else "'notified', NULL"
+    counter, report, call, created, assignment, assigned = report_rows_sql(closed)
     with conn.transaction():
-        (n,) = conn.execute(
-            "INSERT INTO reports_reportcounter (day, last) VALUES ('2000-01-01', 1) "
-            "ON CONFLICT (day) DO UPDATE SET last = reports_reportcounter.last + 1 "
-            "RETURNING last"
-        ).fetchone()
+        (n,) = conn.execute(counter).fetchone()
         (report_id,) = conn.execute(
-            "INSERT INTO reports_report (number, caller_name, caller_phone, category_id,"
-            " priority, description, address, kecamatan_id, received_at, operator_id,"
-            " status, close_reason, closed_at, close_note, created_at) VALUES (%s, 'Pelapor',"
-            f" %s, %s, 3, 'Kemacetan', 'Jl. Pandanaran', %s, now(), %s, {report_state}, '',"
-            " now()) RETURNING id",
-            [f"{prefix}-{n:06d}", phone, category_id, kecamatan_id, operator_id],
+            report, [f"{prefix}-{n:06d}", phone, category_id, kecamatan_id, operator_id]
         ).fetchone()
-        conn.execute(
-            "INSERT INTO reports_call (caller_phone, caller_name, received_at,"
-            " operator_id, outcome, report_id, note, created_at)"
-            " VALUES (%s, 'Pelapor', now(), %s, 'report', %s, '', now())",
-            [phone, operator_id, report_id],
-        )
-        conn.execute(
-            "INSERT INTO reports_event (report_id, kind, actor_id, data, created_at)"
-            " VALUES (%s, 'report.created', %s, '{}', now())",
-            [report_id, operator_id],
-        )
+        conn.execute(call, [phone, operator_id, report_id])
+        conn.execute(created, [report_id, operator_id])
         for agency_id in agency_ids:
-            (assignment_id,) = conn.execute(
-                "INSERT INTO reports_assignment (report_id, agency_id, status, cancelled_at,"
-                " notified_at, received_at, unit, resolution_note, reject_reason)"
-                f" VALUES (%s, %s, {assignment_state}, now(), now(), '', '', '') RETURNING id",
-                [report_id, agency_id],
-            ).fetchone()
-            conn.execute(
-                "INSERT INTO reports_event (report_id, assignment_id, kind, actor_id,"
-                " data, created_at) VALUES (%s, %s, 'assignment.created', %s, '{}', now())",
-                [report_id, assignment_id, operator_id],
-            )
+            (assignment_id,) = conn.execute(assignment, [report_id, agency_id]).fetchone()
+            conn.execute(assigned, [report_id, assignment_id, operator_id])
 
 
 def main() -> None:
     setup_django()
     service = measure_service()
     baseline = measure_bare_inserts()
+    require(bool(service and baseline), "intake measured no report")
     print(f"\nIntake: {N} reports (kemacetan → 2 agencies), sequential, PostgreSQL")
     print(f"{'':28}{'median ms':>10}{'p99 ms':>10}{'reports/s':>11}")
     rows = [("report_create (service)", service), ("bare psycopg INSERTs", baseline)]

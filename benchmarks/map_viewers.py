@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import knob, require  # noqa: E402
 from benchmarks.intake import percentile  # noqa: E402
 from benchmarks.notify_latency import (  # noqa: E402
     CONNECT_TIMEOUT,
@@ -54,9 +55,9 @@ from benchmarks.positions import (  # noqa: E402
     setup_fleet,
 )
 
-UNITS = int(os.environ.get("BENCH_MAP_UNITS", "1000"))
-INTERVAL = float(os.environ.get("BENCH_MAP_INTERVAL", "5"))
-VIEWERS = int(os.environ.get("BENCH_MAP_VIEWERS", "50"))
+UNITS = knob("BENCH_MAP_UNITS", 1000, tiny=10)
+INTERVAL = knob("BENCH_MAP_INTERVAL", 5.0, tiny=1.0)
+VIEWERS = knob("BENCH_MAP_VIEWERS", 50, tiny=3)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -212,6 +213,8 @@ def main() -> None:
         retire_fleet(unit_ids)
     closed += close_leftovers()
 
+    require(bool(seen["latencies"]), "map: the viewers received no position")
+    require(bool(quiet.latencies and busy.latencies), "map: no notification received")
     cpu = sum(after[p][0] - before.get(p, (after[p][0], 0))[0] for p in after) / wall
     rss = [mib for _, mib in after.values()]
     latencies = [s * 1000 for s in seen["latencies"]]

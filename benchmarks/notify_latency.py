@@ -15,8 +15,8 @@ is not on the report (leaks) are counted; both must be 0.
 
 Layouts (the README's): the operator posts to gunicorn (BENCH_HTTP_WORKERS, 4, the HTTP
 processes); the dashboards are on one Daphne process, then on two (alternating), unless
-BENCH_NOTIFY_LAYOUTS=1. Knobs: BENCH_NOTIFY_REPORTS (600),
-BENCH_NOTIFY_RATE (reports/s, 20), BENCH_NOTIFY_DASHBOARDS (200)."""
+BENCH_NOTIFY_LAYOUTS=1 (tiny: 2 only). Knobs: BENCH_NOTIFY_REPORTS (600; tiny 20),
+BENCH_NOTIFY_RATE (reports/s, 20), BENCH_NOTIFY_DASHBOARDS (200; tiny 9)."""
 
 from __future__ import annotations
 
@@ -42,14 +42,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import insert_sql, knob, pick, require  # noqa: E402
+from benchmarks.intake import DEFAULT_URL as DEFAULT_DATABASE_URL  # noqa: E402
 from benchmarks.intake import ensure_database, percentile  # noqa: E402
 
-N = int(os.environ.get("BENCH_NOTIFY_REPORTS", "600"))  # 30 s at 20/s
-RATE = float(os.environ.get("BENCH_NOTIFY_RATE", "20"))
-DASHBOARDS = int(os.environ.get("BENCH_NOTIFY_DASHBOARDS", "200"))
-LAYOUTS = [int(x) for x in os.environ.get("BENCH_NOTIFY_LAYOUTS", "1,2").split(",") if x]
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dispatch112_bench"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+N = knob("BENCH_NOTIFY_REPORTS", 600, tiny=20)  # 30 s at 20/s; tiny 1 s
+RATE = knob("BENCH_NOTIFY_RATE", 20.0)
+DASHBOARDS = knob("BENCH_NOTIFY_DASHBOARDS", 200, tiny=9)  # tiny: one per agency
+LAYOUTS = [int(x) for x in knob("BENCH_NOTIFY_LAYOUTS", "1,2", tiny="2").split(",") if x]
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/" + pick("14", "13")  # the benchmarks' own
 ENVIRONMENT = {
     "DATABASE_URL": DEFAULT_DATABASE_URL,
     "REDIS_URL": DEFAULT_REDIS_URL,
@@ -81,13 +82,13 @@ PAYLOAD_PAD = 2000  # bytes of the baseline's message, about one live event's si
 SERVER_START_TIMEOUT = 30.0
 CONNECT_TIMEOUT = 90.0
 DRAIN_TIMEOUT = 15.0
-LEAK_GRACE = 1.0
-SETTLE = 1.0
+LEAK_GRACE = pick(1.0, 0.5)
+SETTLE = pick(1.0, 0.5)
 CLEANUP_LIMIT = 5000
 APP = "dispatch112.asgi:application"
 WSGI_APP = "dispatch112.wsgi:application"
 # The README's layout on 2 cores: gunicorn with this many workers for HTTP (pages, API).
-HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "4"))
+HTTP_WORKERS = knob("BENCH_HTTP_WORKERS", 4, tiny=2)
 
 
 # --- Setup ----------------------------------------------------------------------------------
@@ -485,6 +486,7 @@ def measure_baseline(count: int, rate: float) -> list[float]:
     from django.contrib.auth.models import User
 
     from agencies.models import Category, Kecamatan
+    from reports.models import Report
 
     category = Category.objects.get(code="kemacetan")
     kecamatan = Kecamatan.objects.get(code="semarang_tengah")
@@ -499,6 +501,13 @@ def measure_baseline(count: int, rate: float) -> list[float]:
         raise RuntimeError(f"redis subscribe not confirmed: {confirmed!r}")
     received: dict[int, float] = {}
     stop_at = time.monotonic() + count / rate + 30
+    insert = insert_sql(
+        Report,
+        {"number": "%s", "caller_name": "%s", "caller_phone": "%s", "category_id": "%s",
+         "priority": "%s", "description": "%s", "address": "%s", "kecamatan_id": "%s",
+         "received_at": "now()", "operator_id": "%s"},
+        returning="id",
+    )  # fmt: skip
 
     def listen() -> None:
         while len(received) < count and time.monotonic() < stop_at:
@@ -519,10 +528,7 @@ def measure_baseline(count: int, rate: float) -> list[float]:
             start = time.perf_counter()
             with conn.transaction():
                 (report_id,) = conn.execute(
-                    "INSERT INTO reports_report (number, caller_name, caller_phone, category_id,"
-                    " priority, description, address, kecamatan_id, received_at, operator_id,"
-                    " status, close_reason, close_note, created_at) VALUES (%s, %s, %s, %s, %s,"
-                    " %s, %s, %s, now(), %s, 'open', '', '', now()) RETURNING id",
+                    insert,
                     [f"NLB-{run}-{i}", "Pelapor", f"+628123{i:07d}", category.pk, 3,
                      "Kemacetan", "Jl. Pemuda", kecamatan.pk, operator.pk],
                 ).fetchone()  # fmt: skip
@@ -610,6 +616,9 @@ def main() -> None:
             f"dashboard) pairs {result.pairs}: missing {result.missing}, leaks {result.leaks}, "
             f"extra {result.extra}, out of order {result.out_of_order}"
         )
+    require(bool(baseline), "notify_latency: the baseline's subscriber received nothing")
+    for processes, result in results.items():
+        require(bool(result.latencies), f"notify_latency ({processes} Daphne): no notification")
 
 
 if __name__ == "__main__":

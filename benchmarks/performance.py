@@ -11,7 +11,8 @@ operator-added agency now and then), and timings drawn per agency; later runs re
 
 `main()` (run.py) starts this file in a process of its own: the other benchmarks have already
 set Django up on their database. Knobs: BENCH_PERF_RUNS (5), BENCH_PERF_REPORTS (450000),
-BENCH_PERF_ASSIGNMENTS (1000000), BENCH_PERF_TARGET_SECONDS (1.0), BENCH_PERF_REGENERATE=1."""
+BENCH_PERF_ASSIGNMENTS (1000000), BENCH_PERF_TARGET_SECONDS (1.0), BENCH_PERF_REGENERATE=1;
+BENCH_TINY=1: 2 runs over 2,000 reports in `dispatch112_perfbench_tiny`."""
 
 from __future__ import annotations
 
@@ -30,18 +31,22 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import insert_sql, knob, require  # noqa: E402
 from benchmarks.intake import ensure_database  # noqa: E402
 
-DATABASE_URL = os.environ.get(
-    "BENCH_PERF_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch112_perfbench"
+# BENCH_TINY=1 has a database of its own: the full run's generated year stays as it is.
+DATABASE_URL = knob(
+    "BENCH_PERF_DATABASE_URL",
+    "postgres://postgres@127.0.0.1:5432/dispatch112_perfbench",
+    tiny="postgres://postgres@127.0.0.1:5432/dispatch112_perfbench_tiny",
 )
-RUNS = int(os.environ.get("BENCH_PERF_RUNS", "5"))
-REPORTS = int(os.environ.get("BENCH_PERF_REPORTS", "450000"))
-ASSIGNMENTS = int(os.environ.get("BENCH_PERF_ASSIGNMENTS", "1000000"))
-TARGET_SECONDS = float(os.environ.get("BENCH_PERF_TARGET_SECONDS", "1.0"))
-REGENERATE = os.environ.get("BENCH_PERF_REGENERATE", "") not in ("", "0")
+RUNS = knob("BENCH_PERF_RUNS", 5, tiny=2)
+REPORTS = knob("BENCH_PERF_REPORTS", 450000, tiny=2000)
+ASSIGNMENTS = knob("BENCH_PERF_ASSIGNMENTS", 1000000, tiny=4000)
+TARGET_SECONDS = knob("BENCH_PERF_TARGET_SECONDS", 1.0)
+REGENERATE = knob("BENCH_PERF_REGENERATE", "") not in ("", "0")
 # Bounds the whole benchmark, first-time generation included.
-PROCESS_TIMEOUT = 900
+PROCESS_TIMEOUT = knob("BENCH_PERF_TIMEOUT", 900, tiny=180)
 ENVIRONMENT = {
     "DATABASE_URL": DATABASE_URL,
     "SECRET_KEY": "benchmark-only",
@@ -49,6 +54,7 @@ ENVIRONMENT = {
     "ENV_FILE": "/nonexistent",
     "ALLOWED_HOSTS": "testserver",
     "SECURE_COOKIES": "false",
+    "SECURE_SSL_REDIRECT": "false",  # the test client speaks plain HTTP, as behind the proxy
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "dispatch112.settings",
 }
@@ -313,47 +319,61 @@ def generate(conn, operator_id: int) -> None:
         {**params, "reason_count": len(REJECT_REASONS)},
     )
     # Reports whose every assignment is over are closed a few minutes after the last one.
+    from reports.models import Assignment, Report
+
+    report = {
+        "id": "%(offset)s + r.n",
+        "number": "%(prefix)s || (%(offset)s + r.n)",
+        "caller_name": "'Pelapor'",
+        "caller_phone": "'+62812' || lpad((r.n %% 10000000)::text, 7, '0')",
+        "category_id": "r.category_id",
+        "priority": "c.default_priority",
+        "description": "'Laporan benchmark'",
+        "address": "'Jl. Pemuda'",
+        "kecamatan_id": "r.kecamatan_id",
+        "received_at": "r.received_at",
+        "operator_id": "%(operator)s",
+        "status": "CASE WHEN s.over THEN 'closed' ELSE 'open' END",
+        "close_reason": "CASE WHEN NOT s.over THEN '' WHEN s.resolved THEN 'resolved'"
+        " ELSE 'non_emergency' END",
+        "closed_at": "CASE WHEN s.over THEN s.last_step + interval '5 minutes' END",
+        "created_at": "r.received_at + interval '30 seconds'",
+    }
     conn.execute(
-        """
-        INSERT INTO reports_report (id, number, caller_name, caller_phone, category_id,
-            priority, description, address, kecamatan_id, received_at, operator_id, status,
-            close_reason, close_note, closed_at, created_at)
-        SELECT %(offset)s + r.n, %(prefix)s || (%(offset)s + r.n), 'Pelapor',
-               '+62812' || lpad((r.n %% 10000000)::text, 7, '0'), r.category_id,
-               c.default_priority, 'Laporan benchmark', 'Jl. Pemuda', r.kecamatan_id,
-               r.received_at, %(operator)s,
-               CASE WHEN s.over THEN 'closed' ELSE 'open' END,
-               CASE WHEN NOT s.over THEN '' WHEN s.resolved THEN 'resolved'
-                    ELSE 'non_emergency' END,
-               '', CASE WHEN s.over THEN s.last_step + interval '5 minutes' END,
-               r.received_at + interval '30 seconds'
-        FROM pb_report r
-        JOIN agencies_category c ON c.id = r.category_id
-        JOIN (SELECT n, bool_and(status IN ('resolved', 'rejected', 'cancelled')) AS over,
-                     bool_or(status = 'resolved') AS resolved,
-                     max(coalesce(resolved_at, rejected_at, cancelled_at)) AS last_step
-              FROM pb_assignment GROUP BY n) s USING (n)
-        ORDER BY r.n
-        """,
+        insert_sql(
+            Report,
+            report,
+            select="""
+            FROM pb_report r
+            JOIN agencies_category c ON c.id = r.category_id
+            JOIN (SELECT n, bool_and(status IN ('resolved', 'rejected', 'cancelled')) AS over,
+                         bool_or(status = 'resolved') AS resolved,
+                         max(coalesce(resolved_at, rejected_at, cancelled_at)) AS last_step
+                  FROM pb_assignment GROUP BY n) s USING (n)
+            ORDER BY r.n""",
+        ),
         params,
     )
     conn.execute(
         "SELECT setval(pg_get_serial_sequence('reports_report', 'id'),"
         " (SELECT max(id) FROM reports_report))"
     )
+    copied = ["agency_id", "status", "notified_at", "acknowledged_at", "dispatched_at",
+              "eta_minutes", "arrived_at", "resolved_at", "rejected_at", "reject_reason",
+              "cancelled_at", "escalated_at", "overdue_at"]  # fmt: skip
+    assignment = {
+        "report_id": "%(offset)s + p.n",
+        "received_at": "r.received_at",
+        **{column: f"p.{column}" for column in copied},
+    }
     conn.execute(
-        """
-        INSERT INTO reports_assignment (report_id, agency_id, status, received_at, notified_at,
-            acknowledged_at, dispatched_at, eta_minutes, unit, arrived_at, resolved_at,
-            resolution_note, rejected_at, reject_reason, cancelled_at, escalated_at,
-            overdue_at)
-        SELECT %(offset)s + p.n, p.agency_id, p.status, r.received_at, p.notified_at,
-               p.acknowledged_at, p.dispatched_at, p.eta_minutes, '', p.arrived_at,
-               p.resolved_at, '', p.rejected_at, p.reject_reason, p.cancelled_at,
-               p.escalated_at, p.overdue_at
-        FROM pb_assignment p JOIN reports_report r ON r.id = %(offset)s + p.n
-        ORDER BY p.n, p.agency_id
-        """,
+        insert_sql(
+            Assignment,
+            assignment,
+            select="""
+            FROM pb_assignment p JOIN reports_report r ON r.id = %(offset)s + p.n
+            ORDER BY p.n, p.agency_id""",
+        ),
         params,
     )
 
@@ -529,6 +549,7 @@ def run() -> None:
     from agencies.models import Category
     from reports.models import Report
 
+    require(assignments > 0, "performance: no assignment generated")
     since, until = the_year()
     reports = Report.objects.filter(number__startswith=NUMBER_PREFIX).count()
     year = {"since": since.isoformat(), "until": until.isoformat()}
@@ -593,10 +614,9 @@ def main() -> None:
             [sys.executable, str(Path(__file__).resolve())], timeout=PROCESS_TIMEOUT, check=False
         )
     except subprocess.TimeoutExpired:
-        print(f"FAIL: the performance benchmark did not finish in {PROCESS_TIMEOUT} s")
-        return
+        raise SystemExit(f"FAIL: the performance benchmark took over {PROCESS_TIMEOUT} s") from None
     if result.returncode:
-        print(f"FAIL: the performance benchmark exited with {result.returncode}")
+        raise SystemExit(f"FAIL: the performance benchmark exited with {result.returncode}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import http.client
 import itertools
 import json
 import multiprocessing
-import os
 import queue
 import secrets
 import sys
@@ -48,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import throughput  # noqa: E402
+from benchmarks.common import knob, pick, require  # noqa: E402
 from benchmarks.intake import percentile  # noqa: E402
 from benchmarks.notify_latency import (  # noqa: E402
     CONNECT_TIMEOUT,
@@ -67,18 +67,18 @@ from benchmarks.notify_latency import (  # noqa: E402
 )
 from benchmarks.notify_latency import N as REPORTS  # noqa: E402
 
-UNITS = int(os.environ.get("BENCH_POSITIONS_UNITS", "500"))
-SECONDS = float(os.environ.get("BENCH_POSITIONS_SECONDS", "12"))
-INTERVAL = float(os.environ.get("BENCH_POSITIONS_INTERVAL", "5"))
-DAPHNE = int(os.environ.get("BENCH_POSITIONS_DAPHNE", "2"))
+UNITS = knob("BENCH_POSITIONS_UNITS", 500, tiny=10)
+SECONDS = knob("BENCH_POSITIONS_SECONDS", 12.0, tiny=2.0)
+INTERVAL = knob("BENCH_POSITIONS_INTERVAL", 5.0, tiny=1.0)
+DAPHNE = knob("BENCH_POSITIONS_DAPHNE", 2)
 CLIENTS = throughput.CLIENTS  # the same concurrency as the /healthz baseline's
-HEALTH_SECONDS = 8.0
+HEALTH_SECONDS = pick(8.0, 1.0)
 BATCH = 10  # frames a field socket sends between two barriers
 BARRIER = json.dumps({"type": "bench.barrier"})
 BARRIER_ANSWER = "unknown message type"
 BARRIER_TIMEOUT = 30.0
 ANSWER_TIMEOUT = 180.0  # a helper process's answer (connecting 500 sockets on a busy machine)
-START_DELAY = 3.0  # spawned HTTP clients start together, this long after being asked
+START_DELAY = pick(3.0, 1.5)  # spawned HTTP clients start together, this long after being asked
 CALL_SIGN = "BENCH-{:03d}"
 OFFICER = "bench-positions-field-{:03d}"
 CENTRE = (-6.9903, 110.4229)  # Simpang Lima, Semarang
@@ -467,7 +467,8 @@ def main() -> None:
                 servers += start_servers(DAPHNE, Path(logdir))
                 http_port, ports = servers[0].port, [s.port for s in servers[1:]]
                 with dashboards_connected(ports, staff) as tally:
-                    throughput.load([http_port], operator_token, "health", 2)  # warm-up
+                    throughput.load([http_port], operator_token, "health",
+                                    throughput.WARM_UP_SECONDS)  # fmt: skip
                     health = throughput.load([http_port], operator_token, "health",
                                              HEALTH_SECONDS)  # fmt: skip
                     tally()
@@ -497,6 +498,8 @@ def main() -> None:
         retire_fleet(unit_ids)
     closed += close_leftovers()
 
+    require(posted[1] > 0 and ws_stored > 0, "positions: no position was stored")
+    require(bool(quiet.latencies and busy.latencies), "positions: no notification received")
     agencies = len({code for code, _ in staff})
     print(
         f"\nUnit positions: {len(officers)} units (a field officer each, signed on) over "

@@ -7,8 +7,8 @@ Baselines in the same run, with the same clients: the same servers' trivial /hea
 database round trip), and bare psycopg INSERTs of the same rows (counter, report, call,
 assignments, events, COMMIT) from as many connections as there are clients.
 
-Knobs: BENCH_THROUGHPUT_SECONDS (30), BENCH_THROUGHPUT_CLIENTS (16),
-BENCH_THROUGHPUT_WORKERS (gunicorn workers, 4)."""
+Knobs: BENCH_THROUGHPUT_SECONDS (30; tiny 2), BENCH_THROUGHPUT_CLIENTS (16; tiny 4),
+BENCH_THROUGHPUT_WORKERS (gunicorn workers, 4; tiny 2)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import knob, pick, require  # noqa: E402
 from benchmarks.intake import insert_report_rows, percentile  # noqa: E402
 from benchmarks.notify_latency import (  # noqa: E402
     CATEGORIES,
@@ -36,11 +37,12 @@ from benchmarks.notify_latency import (  # noqa: E402
     stop_servers,
 )
 
-SECONDS = float(os.environ.get("BENCH_THROUGHPUT_SECONDS", "30"))
-CLIENTS = int(os.environ.get("BENCH_THROUGHPUT_CLIENTS", "16"))
-WORKERS = int(os.environ.get("BENCH_THROUGHPUT_WORKERS", "4"))
+SECONDS = knob("BENCH_THROUGHPUT_SECONDS", 30.0, tiny=2.0)
+CLIENTS = knob("BENCH_THROUGHPUT_CLIENTS", 16, tiny=4)
+WORKERS = knob("BENCH_THROUGHPUT_WORKERS", 4, tiny=2)
 CLIENT_PROCESSES = 2  # the load generator's own processes (threads inside each)
-BASELINE_SECONDS = 10.0
+BASELINE_SECONDS = pick(10.0, 1.0)
+WARM_UP_SECONDS = pick(2.0, 0.5)
 
 
 # --- Load generator -------------------------------------------------------------------------------
@@ -101,7 +103,7 @@ def load(ports, token, kind, seconds) -> tuple[list[float], int, int, float]:
                         stop_at)
             for p in range(CLIENT_PROCESSES)
         ]  # fmt: skip
-        results = [r for f in futures for r in f.result()]
+        results = [r for f in futures for r in f.result(timeout=seconds + 60)]
     elapsed = time.perf_counter() - began
     ok = [end - start for start, end, status in results if 200 <= status < 300]
     return ok, len(ok), len(results) - len(ok), elapsed
@@ -175,13 +177,16 @@ def main() -> None:
         servers = start_servers(WORKERS, Path(logdir), kind="gunicorn")
         try:
             ports = [s.port for s in servers]
-            load(ports, operator_token, "health", 2)  # warm-up: connections, pools, imports
+            load(
+                ports, operator_token, "health", WARM_UP_SECONDS
+            )  # warm-up: connections, pools, imports
             health = load(ports, operator_token, "health", BASELINE_SECONDS)
             reports = load(ports, operator_token, "report", SECONDS)
         finally:
             stop_servers(servers)
     closed = close_leftovers()
     bare, bare_count, bare_seconds = bare_inserts(BASELINE_SECONDS)
+    require(bare_count > 0 and health[1] > 0, "throughput: a baseline measured nothing")
     # The baseline's rows are inserted closed and cancelled: they stay (the event log is
     # append-only) without reaching any queue, snapshot or statistic of an open period.
 
@@ -197,6 +202,7 @@ def main() -> None:
                                     health[1], health[2], health[3])  # fmt: skip
     print(bare_line)
     print(health_line)
+    require(reports[1] > 0, "throughput: no report was accepted")
     report_line, rate = line("POST /api/v1/reports/ (1–3 agencies each)", *reports)
     print(report_line)
     print(
