@@ -14,8 +14,12 @@ DEBUG ?= $(if $(DATABASE_URL),false,true)
 HISTORY_DAYS ?= 30
 SEED_FLAGS ?= --history $(HISTORY_DAYS)
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist); each worker has its own test database and its
+# own Redis key prefix. `--dist loadgroup` keeps a module that starts servers once for all its
+# tests (marked xdist_group) on one worker. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
-.PHONY: install run run-kendal test test-browser lint format messages bench profile clean
+.PHONY: install run run-kendal test test-browser lint format messages bench bench-tiny profile clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -41,11 +45,11 @@ run-kendal: install
 	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port 8001
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium (apt-get install chromium); .ci/run installs it.
 test-browser: install
-	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+	$(BIN)/pytest -m browser -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -62,6 +66,10 @@ messages: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# Every part of `make bench` with tiny counts (seconds each, numbers only): what CI runs.
+bench-tiny: install
+	BENCH_TINY=1 $(BIN)/python benchmarks/run.py
 
 # Where one report POST spends its CPU: py-spy samples benchmarks/request_profile.py (GIL
 # held, i.e. Python running) and the stacks are folded into the request's phases.

@@ -8,6 +8,7 @@ PostgreSQL (psycopg 3) and requires ``SECRET_KEY``; ``REDIS_URL`` switches the c
 the cache and the Celery broker to Redis. Every knob is listed in README.md.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -167,6 +168,11 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"] if EMBEDDED else []
 # Live consumers re-join every quarter of it (notifications.consumers), so a wall screen that
 # stays connected for days never silently leaves its groups.
 CHANNEL_GROUP_EXPIRY = env.int("CHANNEL_GROUP_EXPIRY", default=2 * 3600)
+# Everything this installation keeps in Redis (channel layer, caches, Celery's queues) is
+# named under this prefix, so that installations sharing one Redis never hear each other:
+# two centres on one server, or the test suite's parallel workers (pytest-xdist names each
+# worker in PYTEST_XDIST_WORKER, and the servers a test starts inherit it).
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default=os.environ.get("PYTEST_XDIST_WORKER", ""))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -181,6 +187,7 @@ if REDIS_URL:
                 "capacity": env.int("CHANNEL_CAPACITY", default=1500),
                 "expiry": env.int("CHANNEL_EXPIRY", default=30),
                 "group_expiry": CHANNEL_GROUP_EXPIRY,
+                "prefix": f"asgi{REDIS_KEY_PREFIX}",
             },
         }
     }
@@ -191,12 +198,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": _CACHE_OPTIONS,
         },
         "throttle": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "throttle",
+            "KEY_PREFIX": f"throttle{REDIS_KEY_PREFIX}",
             "OPTIONS": _CACHE_OPTIONS,
         },
     }
@@ -217,6 +225,8 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+if REDIS_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:"}
 # Embedded mode has no worker process: tasks run in the caller's process.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

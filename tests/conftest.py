@@ -1,19 +1,16 @@
+import functools
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from agencies.models import Agency
 from agencies.seed import seed_configuration
-from reports import services
 
-from .factories import (
-    AgencyStaffFactory,
-    FieldOfficerFactory,
-    OperatorFactory,
-    SupervisorFactory,
-    UnitFactory,
-)
+from . import factories
+from .factories import OperatorFactory, SupervisorFactory
+from .waiting import run_python
 
 # Tests speak plain HTTP to the app, as the TLS-terminating proxy does in production; servers
 # the tests start inherit this. The redirect itself is tested with production settings in
@@ -21,14 +18,57 @@ from .factories import (
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
-def pytest_terminal_summary(terminalreporter):
+# The summary lines the parallel workers (pytest-xdist) sent back to the controller.
+WORKER_SUMMARIES: list[str] = []
+
+
+def _summary_lines() -> list[str]:
     from .test_api_fuzz import fuzz_summary
     from .test_faults import SUMMARY as faults
 
-    if summary := fuzz_summary():
-        terminalreporter.write_line(summary)
-    for line in faults:
-        terminalreporter.write_line(f"fault: {line}")
+    summary = fuzz_summary()
+    return [*([summary] if summary else []), *(f"fault: {line}" for line in faults)]
+
+
+def pytest_sessionfinish(session):
+    if (output := getattr(session.config, "workeroutput", None)) is not None:
+        output["summary_lines"] = _summary_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    WORKER_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("summary_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in [*WORKER_SUMMARIES, *_summary_lines()]:
+        terminalreporter.write_line(line)
+
+
+# Fixtures through which a test reaches the database (and with it, in CI's second pass,
+# PostgreSQL and Redis).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """CI's second pass (DISPATCH_TEST_PASS=services, on PostgreSQL + Redis) runs only what can
+    behave differently there: tests that touch the database or the channel layer, and the
+    `services`-marked ones. Parsers, settings probes and hygiene checks ran in the first pass;
+    running them again proves nothing."""
+    if os.environ.get("DISPATCH_TEST_PASS") != "services":
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_services = (
+            item.get_closest_marker("django_db")
+            or item.get_closest_marker("postgres")
+            or item.get_closest_marker("services")
+            or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (kept if uses_services else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_runtest_setup(item):
@@ -36,6 +76,25 @@ def pytest_runtest_setup(item):
         "django.db.backends.postgresql"
     ):
         pytest.skip("needs PostgreSQL: run with DATABASE_URL set (CI's second pass does)")
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """migrated_sqlite(path) → `path`, an embedded-mode SQLite database with every migration
+    applied, for a process a test starts (a server, a manage.py command). Migrating takes
+    seconds; it is done once per test process, and each use gets a copy of that database."""
+    template = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"SQLITE_PATH": str(template), "ENV_FILE": "/nonexistent", "SECRET_KEY": "template"}
+    migrated = run_python("manage.py", "migrate", "--noinput", "-v0", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+
+    def copy(path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, path)
+        return path
+
+    return copy
 
 
 @pytest.fixture(autouse=True)
@@ -95,9 +154,13 @@ def plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
 
 
+# Django's documented practice for tests: a password hash in microseconds, not a quarter second.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -128,53 +191,22 @@ def supervisor(db):
 @pytest.fixture
 def staff_of(city):
     """staff_of("dishub") → a staff user of that seeded agency."""
-
-    def make(code: str):
-        return AgencyStaffFactory(agency=Agency.objects.get(code=code))
-
-    return make
+    return factories.staff_of
 
 
 @pytest.fixture
 def unit_of(city):
     """unit_of("ambulans", "AMB-01", latitude=…) → a unit of that seeded agency."""
-
-    def make(code: str, call_sign: str, **fields):
-        return UnitFactory(agency=Agency.objects.get(code=code), call_sign=call_sign, **fields)
-
-    return make
+    return factories.unit_of
 
 
 @pytest.fixture
 def field_officer_of(city):
     """field_officer_of("ambulans", unit=<Unit>) → a field officer, signed on to `unit`."""
-
-    def make(code: str, unit=None):
-        officer = FieldOfficerFactory(agency=Agency.objects.get(code=code))
-        if unit is not None:
-            member = officer.agency_membership
-            member.unit = unit
-            member.save(update_fields=["unit"])
-        return officer
-
-    return make
+    return factories.field_officer_of
 
 
 @pytest.fixture
 def make_report(city, operator):
     """Creates a report through the service, with sensible defaults for the other fields."""
-
-    def make(**overrides):
-        fields = {
-            "operator": operator,
-            "caller_phone": "081234567890",
-            "caller_name": "Budi Santoso",
-            "category": "kemacetan",
-            "description": "Macet total di simpang lima",
-            "address": "Jl. Pahlawan",
-            "kecamatan": "semarang_tengah",
-        }
-        fields.update(overrides)
-        return services.report_create(**fields)
-
-    return make
+    return functools.partial(factories.new_report, operator=operator)

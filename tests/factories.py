@@ -133,3 +133,44 @@ class FieldOfficerFactory(UserFactory):
 
     class Params:
         agency = factory.SubFactory(AgencyFactory)
+
+
+# --- The seeded city's people and things (the `city` fixture's configuration must exist) -------
+
+
+def staff_of(code: str):
+    """A staff user of the seeded agency `code`."""
+    return AgencyStaffFactory(agency=Agency.objects.get(code=code))
+
+
+def unit_of(code: str, call_sign: str, **fields):
+    """A unit of the seeded agency `code`."""
+    return UnitFactory(agency=Agency.objects.get(code=code), call_sign=call_sign, **fields)
+
+
+def field_officer_of(code: str, unit=None):
+    """A field officer of the seeded agency `code`, signed on to `unit` if given."""
+    officer = FieldOfficerFactory(agency=Agency.objects.get(code=code))
+    if unit is not None:
+        member = officer.agency_membership
+        member.unit = unit
+        member.save(update_fields=["unit"])
+    return officer
+
+
+def new_report(*, operator, **overrides):
+    """A report logged by `operator` through the service, with sensible defaults for the
+    fields a test does not care about."""
+    from reports import services
+
+    fields = {
+        "operator": operator,
+        "caller_phone": "081234567890",
+        "caller_name": "Budi Santoso",
+        "category": "kemacetan",
+        "description": "Macet total di simpang lima",
+        "address": "Jl. Pahlawan",
+        "kecamatan": "semarang_tengah",
+    }
+    fields.update(overrides)
+    return services.report_create(**fields)

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -343,8 +344,6 @@ PREPARE = """
 import django, os
 os.environ["DJANGO_SETTINGS_MODULE"] = "dispatch112.settings"
 django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
 """
 SETUP = """
 from django.contrib.auth.models import Group, User
@@ -383,8 +382,9 @@ class Instance:
         }
         self.peers = peers
 
-    def prepare(self) -> subprocess.Popen:
-        """Migrates its database and configures it (SETUP), in a process of its own."""
+    def prepare(self, migrated_sqlite) -> subprocess.Popen:
+        """Gives it a migrated database and configures it (SETUP), in a process of its own."""
+        migrated_sqlite(Path(self.env["VAR_DIR"]) / "dispatch112.sqlite3")
         script = PREPARE + SETUP.format(key=self.key, peers=self.peers)
         return subprocess.Popen(
             [sys.executable, "-c", script], cwd=REPO_ROOT, env=self.env,
@@ -441,7 +441,7 @@ class Silent:
 
 
 @pytest.fixture(scope="module")
-def two_centres(tmp_path_factory):
+def two_centres(tmp_path_factory, migrated_sqlite):
     """Semarang (A) and Kendal (B), each configured with the other as its peer, plus peers on
     A that cannot take a report: one with nothing listening, one with a wrong token, one that
     never answers."""
@@ -463,7 +463,7 @@ def two_centres(tmp_path_factory):
         {"name": "112 Kota Semarang", "code": "semarang", "url": a.url, "token": "unused",
          "inbound_token": TOKEN_FOR_A},
     ]  # fmt: skip
-    preparing = [(i, i.prepare()) for i in (a, b)]
+    preparing = [(i, i.prepare(migrated_sqlite)) for i in (a, b)]
     for instance, process in preparing:
         output, _ = process.communicate(timeout=90)
         assert process.returncode == 0, f"{instance.name}: {output.decode(errors='replace')}"
@@ -487,6 +487,11 @@ def new_report(centre: Instance) -> dict:
     return report
 
 
+# Both use the module's two running centres: on one worker, they start once (make test).
+TWO_CENTRES = pytest.mark.xdist_group("eido_two_centres")
+
+
+@TWO_CENTRES
 @pytest.mark.timeout(120)
 def test_a_report_handed_over_arrives_routed_on_the_other_centre(two_centres):
     a, b = two_centres
@@ -524,6 +529,7 @@ def test_a_report_handed_over_arrives_routed_on_the_other_centre(two_centres):
     assert status == 409, again  # closed here: not sent twice
 
 
+@TWO_CENTRES
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     ("centre", "says"),

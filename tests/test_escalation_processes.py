@@ -107,20 +107,19 @@ def _request(url, body=None, token=None):
         return json.loads(r.read())
 
 
-def test_the_embedded_server_escalates_with_no_worker_and_no_broker(tmp_path):
-    """`make run` with no environment: one process serves and sweeps."""
+def test_the_embedded_server_escalates_with_no_worker_and_no_broker(tmp_path, migrated_sqlite):
+    """`make run` with no environment (migrated, seeded): one process serves and sweeps."""
     env = base_env(
         DEBUG="true",  # as `make run` sets it (demo users)
-        SQLITE_PATH=str(tmp_path / "embedded.sqlite3"),
+        SQLITE_PATH=str(migrated_sqlite(tmp_path / "embedded.sqlite3")),
         DISPATCH_ACK_TIMEOUT_P1="1",
         DISPATCH_SWEEP_SECONDS="0.5",
     )
     manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "-v0"], ["seed_demo"]):
-        subprocess.run(
-            [*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True,
-            timeout=COMMAND_TIMEOUT,
-        )  # fmt: skip
+    subprocess.run(
+        [*manage, "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True,
+        timeout=COMMAND_TIMEOUT,
+    )  # fmt: skip
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(

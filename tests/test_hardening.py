@@ -205,12 +205,11 @@ def manage(env, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def production_sqlite(tmp_path):
+def production_sqlite(tmp_path, migrated_sqlite):
     """Production settings on a migrated database of its own (SQLite: any machine)."""
-    env = production_env(DEBUG="false", SQLITE_PATH=str(tmp_path / "prod.sqlite3"))
-    migrated = manage(env, "migrate", "--noinput", "-v0")
-    assert migrated.returncode == 0, migrated.stderr
-    return env
+    return production_env(
+        DEBUG="false", SQLITE_PATH=str(migrated_sqlite(tmp_path / "prod.sqlite3"))
+    )
 
 
 @pytest.fixture
@@ -241,7 +240,8 @@ def assert_deploy_check_clean_then_refuses_demo_users(env):
     assert "System check identified no issues" in clean.stdout
 
     # The demo accounts' password is public: seeding them needs a flag, and the check fails.
-    assert "Refusing" in manage(env, "seed_demo").stderr + manage(env, "seed_demo").stdout
+    refusing = manage(env, "seed_demo")
+    assert "Refusing" in refusing.stderr + refusing.stdout
     seeded = manage(env, "seed_demo", "--force-demo-users")
     assert seeded.returncode == 0, seeded.stderr
     refused = manage(env, "check", "--deploy")

@@ -13,6 +13,9 @@ from notifications.layer import stoppable_receive
 
 from .waiting import run_bounded, stop_tasks
 
+# The layer under test is the configured one: in CI's second pass, channels-redis.
+pytestmark = pytest.mark.services
+
 CANCELLATIONS = 200
 
 

@@ -34,7 +34,12 @@ from .servers import (
 )
 from .waiting import recv_json, stop_tasks
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# The servers are started once for the module: its tests run on one worker (make test).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("scale_out"),
+]
 
 REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
 STARTUP_DEADLINE = 20.0

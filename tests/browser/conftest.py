@@ -78,7 +78,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
-        database.setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "test-browser.sqlite3")
+        # One file per pytest-xdist worker: workers never share a database.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        database.setdefault("TEST", {})["NAME"] = str(
+            ROOT / "var" / f"test-browser{worker}.sqlite3"
+        )
 
 
 def _free_port() -> int:

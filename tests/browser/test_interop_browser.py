@@ -20,12 +20,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def kendal(tmp_path_factory):
+def kendal(tmp_path_factory, migrated_sqlite):
     """Kendal's 112: its own Daphne and SQLite database, with Semarang as its peer."""
     peer = {**DEMO_PEERS["urn:dispatch112:kendal"], "url": "http://127.0.0.1:1"}
     centre = Instance("kendal", tmp_path_factory.mktemp("kendal"), prefix="KDL",
                       centre_id="urn:dispatch112:kendal", key="k" * 40, peers=[peer])  # fmt: skip
-    _, process = centre, centre.prepare()
+    _, process = centre, centre.prepare(migrated_sqlite)
     output, _ = process.communicate(timeout=90)
     assert process.returncode == 0, output.decode(errors="replace")
     server = centre.serve()
