@@ -1,7 +1,5 @@
 """Read-only API of the configuration: agencies, categories (with routing), kecamatan."""
 
-from datetime import date
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -9,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch112.api import IsCommandCentre
+from reports.validation import EARLIEST_DAY, LATEST_DAY
 
 from .models import Agency, Category, Kecamatan
 from .performance import PerformanceFilter, agency_performance, this_month
@@ -60,9 +59,6 @@ class KecamatanViewSet(CodeLookup, viewsets.ReadOnlyModelViewSet):
 
 
 DAY_FORMATS = ["iso-8601", "%d/%m/%Y", "%d-%m-%Y"]
-# Statistics cover the days a centre can have had: 0001-01-01 in WIB is before the first
-# representable UTC time, and 9999-12-31 has no next day.
-EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class PerformanceFilterSerializer(serializers.Serializer):

@@ -68,3 +68,20 @@ def user_unit_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
     if user_role(user) != Role.FIELD:
         return None
     return _membership(user).unit_id
+
+
+def users_of_group_change(instance, action: str, reverse: bool, pk_set) -> list[int]:
+    """The ids of the users whose groups (so whose role) an `m2m_changed` signal on
+    User.groups reports changed: [] for no-ops and for the pre_ steps."""
+    if reverse and action == "pre_clear":
+        # group.user_set.clear() names no users (pk_set is None) and, once done, the group
+        # has none left: its members are read now, for post_clear.
+        instance._cleared_user_ids = list(instance.user_set.values_list("pk", flat=True))
+        return []
+    if not action.startswith("post_"):
+        return []
+    if not reverse:  # user.groups.add/remove/clear; add() of groups it had: pk_set empty
+        return [instance.pk] if action == "post_clear" or pk_set else []
+    if action == "post_clear":
+        return getattr(instance, "_cleared_user_ids", [])
+    return list(pk_set or [])

@@ -27,7 +27,7 @@ router.register("agencies", AgencyViewSet)
 router.register("categories", CategoryViewSet)
 router.register("kecamatan", KecamatanViewSet)
 router.register("reports", ReportViewSet, basename="report")
-router.register("calls", CallViewSet)
+router.register("calls", CallViewSet, basename="call")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("units", UnitViewSet, basename="unit")
 

@@ -406,7 +406,22 @@ DIRECTORY_CACHE = env.bool("DIRECTORY_CACHE", default=bool(REDIS_URL))
 API_RATE_LIMITS = {
     "burst": _rate_limit("API_RATE_LIMIT_BURST", "20/s"),
     "sustained": _rate_limit("API_RATE_LIMIT_SUSTAINED", "600/min"),
+    # Searches on pages (the agency history), per user: a person types a few a minute.
+    "page_search": _rate_limit("PAGE_SEARCH_RATE_LIMIT", "20/min"),
+    # Machines and the public (issue 33): Open311's api_key ships inside citizen apps, so it
+    # is counted per key and per address; a wrong key or peer token per address.
+    "open311": _rate_limit("API_RATE_LIMIT_OPEN311", "120/min"),
+    "open311_post": _rate_limit("API_RATE_LIMIT_OPEN311_POST", "10/min"),
+    "open311_key": _rate_limit("API_RATE_LIMIT_OPEN311_KEY", "60/min"),
+    "refused_key": _rate_limit("API_RATE_LIMIT_REFUSED_KEY", "10/min"),
+    "eido": _rate_limit("API_RATE_LIMIT_EIDO", "30/min"),
+    "telephony": _rate_limit("API_RATE_LIMIT_TELEPHONY", "50/s"),
 }
+# Websocket frames (SPEC §13): a unit's positions are stored at most one per this many
+# seconds (more are answered with an error frame), and a socket resumes at most once per
+# DISPATCH_WS_RESUME_SECONDS (a resume from 0 replays up to 2,000 events).
+DISPATCH_WS_POSITION_SECONDS = env.float("DISPATCH_WS_POSITION_SECONDS", default=1.0)
+DISPATCH_WS_RESUME_SECONDS = env.float("DISPATCH_WS_RESUME_SECONDS", default=5.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dispatch 112 API",
     "DESCRIPTION": "Calls, reports, per-agency assignments and their state machine.",

@@ -5,6 +5,8 @@ short one against bursts, a long one against a steady crawl. Past either, 429 wi
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -50,3 +52,38 @@ class BurstThrottle(_UserThrottle):
 
 class SustainedThrottle(_UserThrottle):
     scope = "sustained"
+
+
+class ScopedThrottle(_UserThrottle):
+    """One scope's counter for an identity the door names: an app's api_key, a peer centre,
+    or (by default) the client's address. For doors whose caller is not a signed-in user, or
+    is a machine that must not share a person's limits."""
+
+    def __init__(self, scope: str, ident: str | None = None) -> None:
+        self.scope, self.ident = scope, ident
+        super().__init__()
+
+    def get_cache_key(self, request, view) -> str:
+        ident = self.ident or f"address-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def wait_for(request, scope: str, ident: str | None = None) -> int | None:
+    """Counts this request in `scope` for `ident` (the client's address when None): None
+    while within the limit, else the whole seconds to wait (for Retry-After)."""
+    throttle = ScopedThrottle(scope, ident)
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
+
+
+class TelephonyThrottle(_UserThrottle):
+    """The phone system's token: a surge of calls must not meet a person's burst limit."""
+
+    scope = "telephony"
+
+
+class PeerCentreThrottle(_UserThrottle):
+    """A peer centre's token (its service account): handovers are a few an hour."""
+
+    scope = "eido"

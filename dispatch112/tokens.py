@@ -25,7 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from rest_framework.authtoken.models import Token
 
 from agencies.models import AgencyMember
-from agencies.roles import user_role
+from agencies.roles import user_role, users_of_group_change
 from dispatch112 import shared_cache
 
 TOMBSTONE = "revoked"
@@ -101,16 +101,7 @@ def _membership_changed(sender, instance, **kwargs):
 
 
 def _groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if not action.startswith("post_"):
-        return
-    if action != "post_clear" and not pk_set:
-        return  # add() of groups the user already had: nothing changed
-    if not reverse:  # user.groups.add/remove/clear
-        forget_users([instance.pk])
-    elif pk_set:  # group.user_set.add/remove
-        forget_users(list(pk_set))
-    else:  # group.user_set.clear(): pk_set is None
-        forget_users(list(instance.user_set.values_list("pk", flat=True)))
+    forget_users(users_of_group_change(instance, action, reverse, pk_set))
 
 
 def _group_changed(sender, instance, **kwargs):

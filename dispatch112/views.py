@@ -7,7 +7,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -18,9 +24,11 @@ from django.views.decorators.http import require_GET
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
 from agencies.models import Agency, Category, Kecamatan, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role
+from dispatch112 import throttles
 from interop.models import PeerCentre
-from reports import history, services
+from reports import access, history, services
 from reports.models import AssignmentStatus, CallOutcome, CloseReason
+from reports.validation import EARLIEST_DAY, LATEST_DAY, Errors, refuse_control_characters
 
 
 @login_required
@@ -99,7 +107,8 @@ def agency_dashboard(request: HttpRequest) -> HttpResponse:
 
 def _parse_day(raw: str) -> date | None:
     """ "today", "yesterday", 03/12/2026, 3-12-2026 or 2026-12-03 → a WIB day (day-first,
-    as the Indonesian UI writes it); None when it is none of these."""
+    as the Indonesian UI writes it); None when it is none of these, or a day the centre
+    cannot have had (31/12/9999 has no next day to end it)."""
     raw = raw.strip().lower()
     if raw in ("", "today"):
         return history.today()
@@ -107,18 +116,37 @@ def _parse_day(raw: str) -> date | None:
         return history.today() - timedelta(days=1)
     for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
         try:
-            return datetime.strptime(raw, pattern).date()
+            day = datetime.strptime(raw, pattern).date()
         except ValueError:
             continue
+        return day if EARLIEST_DAY <= day <= LATEST_DAY else None
     return None
 
 
 @login_required
 @require_GET
 def agency_history(request: HttpRequest) -> HttpResponse:
-    """/agency/history/: the agency's finished work of one day, or searched (issue 17 §5)."""
+    """/agency/history/: the agency's finished work of one day, or searched (issue 17 §5).
+    Searches are throttled per user; a caller's number is not searched here (SPEC §13)."""
+    viewer = access.viewer_of(request)
+    if history.history_for(viewer) is None:
+        raise PermissionDenied
     query = request.GET.get("q", "")[:100]
     raw_day = request.GET.get("day", "")
+    refused = Errors()
+    refuse_control_characters(refused, "q", query)
+    refuse_control_characters(refused, "day", raw_day)
+    if refused.by_field:
+        messages = [f"{field}: {e.message}" for field, es in refused.by_field.items() for e in es]
+        return HttpResponseBadRequest("\n".join(messages), content_type="text/plain; charset=utf-8")
+    if query.strip() and (wait := throttles.wait_for(request, "page_search", _ident(request))):
+        response = HttpResponse(
+            _("Too many searches: wait %(seconds)d seconds.") % {"seconds": wait},
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(wait)
+        return response
     error = None
     if query.strip() and not raw_day:
         day = None  # a search looks through every day
@@ -127,12 +155,9 @@ def agency_history(request: HttpRequest) -> HttpResponse:
             "day": raw_day[:20]
         }
         day = history.today()
-    rows = history.history_for(request.user, day=day, query=query)
-    if rows is None:
-        raise PermissionDenied
-    rows = list(rows)
+    rows = list(history.history_for(viewer, day=day, query=query))
     for row in rows:
-        row.caller = history.caller_shown(row)
+        row.caller = history.caller_shown(viewer, row)
         row.response_minutes = history.response_minutes(row)
     today = history.today()
     context = {
@@ -144,10 +169,16 @@ def agency_history(request: HttpRequest) -> HttpResponse:
         "today": today,
         "yesterday": today - timedelta(days=1),
         "error": error,
+        # Said, not silently ignored: the number is searched at the command centre only.
+        "phone_not_searched": history.looks_like_phone(query),
         "agency": user_agency(request.user),
-        "field": user_role(request.user) == Role.FIELD,
+        "field": viewer.role == Role.FIELD,
     }
     return render(request, "agency/history.html", context)
+
+
+def _ident(request: HttpRequest) -> str:
+    return f"user-{request.user.pk}"
 
 
 @login_required

@@ -9,14 +9,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.roles import Role, user_role
 from dispatch112.api import IsCommandCentre
-from reports.models import Report
+from dispatch112.throttles import PeerCentreThrottle, wait_for
+from reports import access
 
 from . import eido, handover
 from .live import alert_frame, shown_alerts
@@ -75,6 +76,9 @@ class PeerTokenAuthentication(BaseAuthentication):
         peer = PeerCentre.objects.filter(inbound_token=key, active=True).select_related("account")
         peer = peer.first()
         if peer is None or not constant_time_compare(peer.inbound_token, key):
+            # Guessing tokens is slowed per address, as Open311's keys are (issue 33).
+            if (seconds := wait_for(request, "refused_key")) is not None:
+                raise Throttled(wait=seconds)
             raise AuthenticationFailed(_("This token is not a peer centre's."))
         return peer.account, peer
 
@@ -127,7 +131,8 @@ class ReportEidoView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
-        report = get_object_or_404(Report.objects.select_related("category", "kecamatan"), pk=pk)
+        visible = access.reports_visible_to(access.viewer_of(request))
+        report = get_object_or_404(visible.select_related("category", "kecamatan"), pk=pk)
         return Response(eido.export(report))
 
 
@@ -139,7 +144,7 @@ class ReportHandoverView(APIView):
 
     @extend_schema(request=HandoverSerializer, responses={200: HandoverResultSerializer})
     def post(self, request, pk: int):
-        report = get_object_or_404(Report, pk=pk)
+        report = get_object_or_404(access.reports_visible_to(access.viewer_of(request)), pk=pk)
         if user_role(request.user) != Role.OPERATOR:
             raise PermissionDenied  # before reading the body: a role problem is not a 400
         data = HandoverSerializer(data=request.data)
@@ -168,6 +173,7 @@ class EidoImportView(APIView):
 
     authentication_classes = [PeerTokenAuthentication]
     permission_classes = [IsPeerCentre]
+    throttle_classes = [PeerCentreThrottle]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: ReceivedSerializer})
     def post(self, request):

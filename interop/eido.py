@@ -20,10 +20,16 @@ from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from agencies.models import Agency, Category
 from reports.models import Report, ReportStatus
+from reports.validation import (
+    CONTROL_CHARACTERS,
+    Errors,
+    clean_aware_datetime,
+    control_characters_message,
+    escape_control_characters,
+)
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "eido.schema.json"
 PIDF = "urn:ietf:params:xml:ns:pidf"
@@ -211,6 +217,8 @@ class Incoming:
 def read(document) -> Incoming:
     """An EIDO received, validated, as a report's fields; EidoError if it is not usable."""
     validate(document)
+    if problems := _control_characters(document, ""):
+        raise EidoError(problems[:20])
     incident = document["incidentComponent"][0]
     components = {
         c["componentIdentifier"]: c
@@ -238,7 +246,7 @@ def read(document) -> Incoming:
     for note in (n for n in notes if n and "noteText" in n):
         author = note.get("noteAuthorText", "")
         lines.append(f"— {author + ': ' if author else ''}{note['noteText']}")
-    start = incident.get("incidentStartTimeStamp") or caller.get("callStartTimeStamp")
+    received_at = _start(incident, caller)
     fields = {
         "category": category,
         "description": "\n".join(lines)[:4000],
@@ -247,7 +255,7 @@ def read(document) -> Incoming:
         "longitude": place.get("longitude"),
         "caller_phone": caller.get("callbackNumber", ""),
         "caller_name": person.get("personNameText", ""),
-        "received_at": parse_datetime(start) if start else None,
+        "received_at": received_at,
     }
     if "priority" in extension:
         fields["priority"] = extension["priority"]
@@ -263,6 +271,46 @@ def read(document) -> Incoming:
         message_id=document["eidoMessageIdentifier"],
         fields=fields,
     )
+
+
+def _control_characters(value, path: str) -> list[dict]:
+    """Each place, key or value, where the document holds a control character (SPEC §13):
+    ids and texts are stored and shown as they come."""
+    if isinstance(value, str):
+        found = CONTROL_CHARACTERS.search(value)
+        return [{"path": path, "message": control_characters_message(path)}] if found else []
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(index), item) for index, item in enumerate(value))
+    else:
+        return []
+    problems = []
+    for key, item in items:
+        where = f"{path}/{escape_control_characters(key)}"
+        if CONTROL_CHARACTERS.search(key):
+            problems.append({"path": where, "message": control_characters_message(key)})
+        else:
+            problems.extend(_control_characters(item, where))
+    return problems
+
+
+def _start(incident: dict, caller: dict) -> datetime | None:
+    """When it began: the incident's start, else its first call's; a date that cannot be
+    (2026-02-30, an offset of +23:00, the year 9999) is an EidoError naming where."""
+    path, value = (
+        "/incidentComponent/0/incidentStartTimeStamp",
+        incident.get("incidentStartTimeStamp"),
+    )
+    if not value:
+        path, value = "/callComponent/callStartTimeStamp", caller.get("callStartTimeStamp")
+    errors = Errors()
+    moment = clean_aware_datetime(errors, path, value)
+    if path in errors.by_field:
+        raise EidoError(
+            [{"path": path, "message": m} for e in errors.by_field[path] for m in e.messages]
+        )
+    return moment
 
 
 def _agency_codes(components: list[dict]) -> list[str]:

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from agencies.roles import Role, user_role
+from reports import access
 from reports import services as report_services
 from reports.errors import ActionForbidden, TransitionNotAllowed
 from reports.models import Report, ReportSource, ReportStatus
@@ -46,7 +47,8 @@ class HandoverFailed(Exception):
 def hand_over(*, actor, report: Report | int, centre: str) -> Handover:
     if user_role(actor) != Role.OPERATOR:
         raise ActionForbidden(_("Your role may not do this."))
-    report = Report.objects.select_related("category", "kecamatan").get(
+    visible = access.reports_visible_to(access.as_viewer(actor))
+    report = visible.select_related("category", "kecamatan").get(
         pk=report.pk if isinstance(report, Report) else report
     )
     if report.status != ReportStatus.OPEN:

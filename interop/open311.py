@@ -17,10 +17,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from agencies.models import Category
+from reports import access
 from reports import services as report_services
 from reports.models import (
     LEFT_ASSIGNMENT_STATUSES,
@@ -28,6 +28,12 @@ from reports.models import (
     Report,
     ReportSource,
     ReportStatus,
+)
+from reports.validation import (
+    CONTROL_CHARACTERS,
+    Errors,
+    clean_aware_datetime,
+    control_characters_message,
 )
 
 from .models import Open311Client, Open311Request
@@ -56,9 +62,32 @@ class Open311Error(Exception):
 
     status: int
     descriptions: list[str]
+    retry_after: int | None = None  # with 429: the seconds to wait
 
     def body(self) -> list[dict]:
         return [{"code": self.status, "description": d} for d in self.descriptions]
+
+
+def too_many(seconds: int) -> Open311Error:
+    return Open311Error(
+        429,
+        [_("Too many requests: try again in %(seconds)d seconds.") % {"seconds": seconds}],
+        retry_after=seconds,
+    )
+
+
+def check_control_characters(params, **path_parts: str) -> None:
+    """The door's check (SPEC §13): no parameter, by name or value, and no part of the path
+    may hold a control character. One 400 naming each such parameter."""
+    texts = {name: [name, *params.getlist(name)] for name in params}
+    texts.update((name, [value]) for name, value in path_parts.items())
+    refused = [
+        control_characters_message(name)
+        for name, values in texts.items()
+        if any(CONTROL_CHARACTERS.search(value) for value in values)
+    ]
+    if refused:
+        raise Open311Error(400, refused)
 
 
 # --- Services ------------------------------------------------------------------------------------
@@ -181,7 +210,7 @@ def _descriptions(error: ValidationError) -> list[str]:
 def requests_queryset() -> QuerySet[Report]:
     """Only what came through Open311: the other reports are 112 calls, not the public's."""
     return (
-        Report.objects.filter(source=ReportSource.OPEN311)
+        access.reports_for_the_public()
         .select_related("category", "open311_request")
         .prefetch_related(
             Prefetch("assignments", queryset=Assignment.objects.select_related("agency"))
@@ -236,20 +265,12 @@ def _listed(value) -> list[str]:
 
 
 def _date(params, name: str, problems: list) -> datetime | None:
-    value = (params.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = parse_datetime(value.replace(" ", "+"))  # a '+' arrives as a space if unescaped
-    except ValueError:
-        parsed = None
-    if parsed is None or timezone.is_naive(parsed):
-        problems.append(
-            _("%(field)s is a date and time with its offset, e.g. 2026-12-04T08:00:00+07:00.")
-            % {"field": name}
-        )
-        return None
-    return parsed
+    """A W3C date-time with its offset, in the years and offsets a date can have."""
+    errors = Errors()
+    value = (params.get(name) or "").strip().replace(" ", "+")  # an unescaped '+' is a space
+    moment = clean_aware_datetime(errors, name, value)
+    problems.extend(m for e in errors.by_field.get(name, []) for m in e.messages)
+    return moment
 
 
 def request_item(report: Report) -> dict:
@@ -280,10 +301,12 @@ def request_item(report: Report) -> dict:
 
 
 def status_notes(report: Report, on_it: list[Assignment]) -> str:
-    """Closed: why (and the closing note). Open: where each agency on it stands."""
+    """Closed: why, and the note the operator wrote for the public; never the close note,
+    which is the operators' own and may name the caller (issue 33). Open: where each agency
+    on it stands."""
     if report.status == ReportStatus.CLOSED:
         reason = report.get_close_reason_display()
-        return f"{reason}: {report.close_note}" if report.close_note else str(reason)
+        return f"{reason}: {report.public_note}" if report.public_note else str(reason)
     return "; ".join(f"{a.agency.short_name}: {a.get_status_display()}" for a in on_it)
 
 
@@ -347,6 +370,15 @@ def to_xml(kind: str, body) -> bytes:
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
+# What XML 1.0 cannot carry at all, escaped or not (its Char production), and DEL: text
+# stored before the door refused control characters must not break the feed (issue 33).
+NOT_XML = re.compile("[^\t\n\r\u0020-\u007e\u0080-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value) -> str:
+    return NOT_XML.sub("", str(value))
+
+
 def _fill(element, data: dict, *, list_items: dict) -> None:
     for key, value in data.items():
         child = ElementTree.SubElement(element, key)
@@ -356,8 +388,8 @@ def _fill(element, data: dict, *, list_items: dict) -> None:
                 if isinstance(item, dict):
                     _fill(sub, item, list_items=list_items)
                 else:
-                    sub.text = str(item)
+                    sub.text = xml_text(item)
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         elif value is not None:
-            child.text = str(value)
+            child.text = xml_text(value)

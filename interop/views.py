@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dispatch112.throttles import wait_for
+
 from . import open311
 from .open311 import FORMATS, Open311Error
 
@@ -30,14 +32,28 @@ def _respond(fmt: str, kind: str, body, status: int = 200) -> HttpResponse:
 
 
 def _errors(fmt: str, error: Open311Error) -> HttpResponse:
-    return _respond(fmt, "errors", error.body(), status=error.status)
+    response = _respond(fmt, "errors", error.body(), status=error.status)
+    if error.retry_after:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _throttle(request, scope: str, ident: str | None = None) -> None:
+    """One more request of this address (or `ident`) in `scope`: 429 past its limit."""
+    if (seconds := wait_for(request, scope, ident)) is not None:
+        raise open311.too_many(seconds)
 
 
 def _guarded(view):
-    """Answers an Open311Error in the format's shape."""
+    """The door: every request counted per address, control characters refused in any
+    parameter or path part (SPEC §13), an Open311Error answered in the format's shape."""
 
     def wrapper(request, *args, fmt: str, **kwargs):
         try:
+            _throttle(request, "open311")
+            open311.check_control_characters(request.GET, **kwargs)
+            if request.method == "POST":
+                open311.check_control_characters(request.POST)
             return view(request, *args, fmt=fmt, **kwargs)
         except Open311Error as error:
             return _errors(fmt, error)
@@ -73,7 +89,15 @@ def service_definition(request, code: str, fmt: str):
 @_guarded
 def requests(request, fmt: str):
     if request.method == "POST":
-        client = open311.client_for((request.POST.get("api_key") or "").strip())
+        # The key ships inside citizen apps, so it is public: what one key may post is
+        # limited, and so is what one address may post or guess (issue 33).
+        _throttle(request, "open311_post")
+        try:
+            client = open311.client_for((request.POST.get("api_key") or "").strip())
+        except Open311Error:
+            _throttle(request, "refused_key")
+            raise
+        _throttle(request, "open311_key", f"open311-client-{client.pk}")
         report = open311.request_create(client, request.POST)
         logger.info("Open311 request %s from %s", report.number, client.code)
         return _respond(fmt, "requests", [open311.created_item(report)], status=201)

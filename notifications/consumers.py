@@ -14,21 +14,16 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from agencies.models import Unit
-from agencies.roles import Role, user_agency, user_role, user_unit_id
+from agencies.roles import Role
+from reports import access
+from reports.access import CallerFields, Viewer
 from reports.api.serializers import AssignmentSerializer, ReportSerializer
 from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
-from reports.privacy import phone_visible_to
-from reports.selectors import (
-    assignments_visible_to,
-    events_visible_to,
-    reports_visible_to,
-    with_details,
-)
+from reports.selectors import with_details
 
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
-from .payloads import agencies_left, for_agency_staff, live_payloads, units_data
+from .payloads import for_viewers, live_payloads, units_data
 from .publish import (
     ALL_REPORTS_GROUP,
     OPERATORS_GROUP,
@@ -43,7 +38,9 @@ logger = logging.getLogger(__name__)
 UNAUTHENTICATED = 4401
 # A field officer signed on to another unit, or off: the app reconnects into its new groups.
 UNIT_CHANGED = 4001
-UNSUPPORTED_DATA = 1003  # a binary frame: the protocol is JSON text
+# The user's access changed (groups, agency, role: notifications.revocation): the app
+# reconnects, and is given the new scope or refused.
+ACCESS_CHANGED = 4003
 # A client's frames are a few dozen characters (`resume`); anything this long is not parsed.
 MAX_FRAME_CHARS = 64 * 1024
 # Event ids are allocated in insert order, not commit order: on resume, ids this far below
@@ -75,7 +72,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
-        groups = await database_sync_to_async(_groups_for)(user)
+        groups = await database_sync_to_async(_groups_for)(user)  # its viewer pinned
         if groups is None:
             # Accept first: a close code only reaches the client on an open socket.
             await self.accept()
@@ -197,12 +194,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """A client's frame. Bad ones get an error frame (or, binary, a 1003 close) and are
-        otherwise ignored: never an exception, a traceback or a 1011."""
+        """A client's frame. Bad ones get an error frame and are otherwise ignored: never an
+        exception, a traceback or a 1011. (A binary frame is answered too: the close code
+        for it, 1003, is one Daphne refuses to send, which ended the socket with a 1011.)"""
         if not hasattr(self, "user"):
             return  # refused at connect: the close is on its way
         if text_data is None:
-            await self.close(code=UNSUPPORTED_DATA)
+            await self.send_json(BINARY_REFUSED)
             return
         if len(text_data) > MAX_FRAME_CHARS:
             await self.send_json({"type": "error", "detail": "frame too large"})
@@ -228,9 +226,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "detail": "unknown message type"})
             return
         after = content.get("last_event_id")
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**63:
             await self.send_json({"type": "error", "detail": "last_event_id must be an integer"})
             return
+        # A resume replays up to RESUME_LIMIT events: one per DISPATCH_WS_RESUME_SECONDS.
+        now = asyncio.get_running_loop().time()
+        if now < self.__dict__.get("resumed_at", -1e9) + settings.DISPATCH_WS_RESUME_SECONDS:
+            await self.send_json(RESUME_TOO_SOON)
+            return
+        self.resumed_at = now
         # Live events wait until the replay is out: the client gets them in order.
         if self.held is None:
             self.held = []
@@ -248,6 +252,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         """A field officer signed on to another unit or off: reconnect into the new groups."""
         await self.close(code=UNIT_CHANGED)
 
+    async def access_changed(self, message):
+        """The user's role or agency changed: what this socket hears is no longer theirs."""
+        await self.close(code=ACCESS_CHANGED)
+
+
+BINARY_REFUSED = {"type": "error", "field": "frame", "detail": "frames must be JSON text"}
+RESUME_TOO_SOON = {
+    "type": "error",
+    "field": "type",
+    "detail": "resume at most once every few seconds: this one was ignored",
+}
 
 # Frames a client may send besides `resume`, by type: an app that takes frames of its own
 # registers a handler (units/ registers "position"), which gets the user and the frame and
@@ -278,26 +293,28 @@ def _revocation_groups(scope, user) -> list[str]:
 
 
 def _groups_for(user) -> list[str] | None:
-    """The groups whose live events the user receives; None: refused (no role)."""
-    role = user_role(user)
-    if role == Role.OPERATOR:
+    """The groups whose live events the user receives (publish names each payload's
+    audience by these, reports.access.live_audience); None: refused (no role). The socket's
+    viewer is resolved here, once."""
+    viewer = access.pin_viewer(user) if user is not None else Viewer(Role.NONE)
+    if viewer.role == Role.OPERATOR:
         return [ALL_REPORTS_GROUP, OPERATORS_GROUP]
-    if role == Role.SUPERVISOR:
+    if viewer.role == Role.SUPERVISOR:
         return [ALL_REPORTS_GROUP]
-    if role == Role.AGENCY_STAFF:
-        return [agency_group(user_agency(user).code)]
-    if role == Role.FIELD:
+    if viewer.role == Role.AGENCY_STAFF and viewer.in_agency:
+        return [agency_group(viewer.agency_code)]
+    if viewer.role == Role.FIELD and viewer.in_agency:
         # Not signed on: accepted, hearing nothing until signing on (which reconnects).
-        unit_id = user_unit_id(user)
-        return [unit_group(unit_id)] if unit_id is not None else []
+        return [unit_group(viewer.unit_id)] if viewer.unit_id is not None else []
     return None
 
 
 def snapshot(user) -> dict:
     """Every open assignment the user may see, each with its report."""
+    viewer = access.as_viewer(user)
     last_event_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
     assignments = list(
-        assignments_visible_to(user)
+        access.assignments_visible_to(viewer)
         .filter(status__in=OPEN_ASSIGNMENT_STATUSES)
         .order_by("notified_at", "pk")
         .values_list("pk", "report_id")
@@ -305,7 +322,9 @@ def snapshot(user) -> dict:
     reports = {
         r.pk: r
         for r in with_details(
-            reports_visible_to(user).filter(pk__in={report_id for _, report_id in assignments})
+            access.reports_visible_to(viewer).filter(
+                pk__in={report_id for _, report_id in assignments}
+            )
         )
     }
     by_id = {a.pk: a for r in reports.values() for a in r.assignments.all()}
@@ -318,42 +337,31 @@ def snapshot(user) -> dict:
             {**AssignmentSerializer(by_id[pk]).data, "report": report_data[report_id]}
             for pk, report_id in assignments
         ],
-        "units": units_data(units_visible_to(user)),
+        "units": units_data(access.units_followed_by(viewer).filter(active=True)),
     }
     for extra in SNAPSHOT_EXTRAS:
         message.update(extra(user))
-    return message if phone_visible_to(user) else for_agency_staff(message)
-
-
-def units_visible_to(user):
-    """Every active unit for the command centre, the agency's for its staff, a field
-    officer's own (SPEC §7)."""
-    units = Unit.objects.filter(active=True).select_related("agency", "home_kecamatan")
-    role = user_role(user)
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        return units
-    if role == Role.AGENCY_STAFF:
-        return units.filter(agency=user_agency(user))
-    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
-        return units.filter(pk=unit_id)
-    return units.none()
+    # Only reports the viewer takes part in: masked, or in full for the command centre.
+    return message if viewer.sees_all else for_viewers(message, CallerFields.MASKED)
 
 
 def replay(user, after: int) -> list[dict]:
     """Every event after `after` (and a window below it) that the user may receive, in
     order; a fresh snapshot if the client is too far behind."""
+    viewer = access.as_viewer(user)
     events = list(
-        events_visible_to(user)
+        access.events_visible_to(viewer)
         .filter(pk__gt=max(after - RESUME_WINDOW, 0))
         .order_by("pk")[: RESUME_LIMIT + 1]
     )
     if len(events) > RESUME_LIMIT:
         return [snapshot(user)]
     payloads = live_payloads(events)
-    if phone_visible_to(user):
+    if viewer.sees_all:
         return payloads
-    code = user_agency(user).code
     return [
-        p if p["type"] == "unit.updated" else for_agency_staff(p, left=code in agencies_left(p))
+        p
+        if p["type"] == "unit.updated"
+        else for_viewers(p, access.payload_caller_fields(viewer, p["report"]))
         for p in payloads
     ]

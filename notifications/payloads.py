@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from reports.access import CallerFields
 from reports.api.serializers import MessageSerializer, ReportSerializer
-from reports.models import LEFT_ASSIGNMENT_STATUSES, Event, Message
-from reports.privacy import masked, withheld
-from reports.selectors import LEAVING_EVENT_KINDS, with_details
+from reports.models import Event, Message
+from reports.privacy import shown
+from reports.selectors import with_details
 
 # Event kinds in the log → the event types clients see.
 LIVE_TYPES = {
@@ -87,34 +88,17 @@ def live_payloads(events: list[Event]) -> list[dict]:
     return payloads
 
 
-def for_agency_staff(payload: dict, *, left: bool = False) -> dict:
-    """The payload as agency staff receive it: the caller's number masked, or the caller
-    withheld for an agency that `left` the report."""
-    if payload.get("type") == "snapshot":  # only reports the user takes part in
+def for_viewers(payload: dict, fields: CallerFields) -> dict:
+    """The payload with its caller as `fields` says (reports.access decides for whom): for
+    a snapshot, on every report in it (only reports its viewer takes part in)."""
+    if payload.get("type") == "snapshot":
         return {
             **payload,
-            "assignments": [{**a, "report": masked(a["report"])} for a in payload["assignments"]],
+            "assignments": [
+                {**a, "report": shown(a["report"], fields)} for a in payload["assignments"]
+            ],
         }
-    return {**payload, "report": (withheld if left else masked)(payload["report"])}
-
-
-def agencies_left(payload: dict) -> set[str]:
-    """The agencies that left the payload's report (reports.selectors.has_left, on the
-    serialised report)."""
-    assignments = payload["report"]["assignments"]
-    return {a["agency"] for a in assignments if a["status"] in LEFT_ASSIGNMENT_STATUSES}
-
-
-def agency_recipients(payload: dict) -> tuple[list[str], list[str]]:
-    """Which agencies' staff receive the payload: (the agencies on the report, which get it
-    masked; the agency this event says left, which gets it withheld). An agency that left
-    earlier receives nothing more (reports.selectors.events_visible_to)."""
-    left = agencies_left(payload)
-    engaged = [a["agency"] for a in payload["report"]["assignments"] if a["agency"] not in left]
-    assignment = payload.get("assignment")
-    if payload["kind"] in LEAVING_EVENT_KINDS and assignment and assignment["agency"] in left:
-        return engaged, [assignment["agency"]]
-    return engaged, []
+    return {**payload, "report": shown(payload["report"], fields)}
 
 
 def _units_of(unit_ids: list[int]) -> dict[int, dict]:
@@ -124,27 +108,6 @@ def _units_of(unit_ids: list[int]) -> dict[int, dict]:
 
     units = Unit.objects.filter(pk__in=set(unit_ids)).select_related("agency", "home_kecamatan")
     return {data["id"]: data for data in units_data(units)}
-
-
-def unit_recipients(payload: dict) -> tuple[list[int], list[int]]:
-    """The units whose field officers receive a report's payload, as agency_recipients:
-    (units serving an assignment of an agency on the report, masked; the unit of the
-    assignment this event says left, withheld)."""
-    left = agencies_left(payload)
-    serving = [
-        a["unit_id"]
-        for a in payload["report"]["assignments"]
-        if a.get("unit_id") and a["agency"] not in left
-    ]
-    assignment = payload.get("assignment")
-    if (
-        payload["kind"] in LEAVING_EVENT_KINDS
-        and assignment
-        and assignment.get("unit_id")
-        and assignment["agency"] in left
-    ):
-        return serving, [assignment["unit_id"]]
-    return serving, []
 
 
 def _reports(report_ids):

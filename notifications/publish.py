@@ -129,7 +129,9 @@ def publish(event_ids: list[int]) -> None:
 
 def publish_events(events: list[Event]) -> None:
     """publish() for events already read (or just written), ordered by id."""
-    from .payloads import agency_recipients, for_agency_staff, live_payloads, unit_recipients
+    from reports.access import CallerFields, live_audience
+
+    from .payloads import for_viewers, live_payloads
 
     if not events:
         return
@@ -146,21 +148,20 @@ def publish_events(events: list[Event]) -> None:
                 texts_by_group[group].append(text)
             continue
         texts_by_group[ALL_REPORTS_GROUP].append(encode(payload))
-        # The agencies on the report, as the payload shows it (no query of its own).
-        engaged, leaving = agency_recipients(payload)
-        # Field officers: what their agency's staff get, for the reports their unit serves.
-        serving, unit_leaving = unit_recipients(payload)
-        if engaged or serving:
-            # Agency staff get the caller's number masked (reports.privacy).
-            masked = encode(for_agency_staff(payload))
-            for code in engaged:
+        # Agencies' staff and units' crews, as reports.access says, from the payload alone.
+        audience = live_audience(payload)
+        if audience.agencies or audience.units:
+            masked = encode(for_viewers(payload, CallerFields.MASKED))
+            for code in audience.agencies:
                 texts_by_group[agency_group(code)].append(masked)
-        for code in leaving:
-            texts_by_group[agency_group(code)].append(encode(for_agency_staff(payload, left=True)))
-        for unit_id in serving:
-            texts_by_group[unit_group(unit_id)].append(masked)
-        for unit_id in unit_leaving:
-            texts_by_group[unit_group(unit_id)].append(encode(for_agency_staff(payload, left=True)))
+            for unit_id in audience.units:
+                texts_by_group[unit_group(unit_id)].append(masked)
+        if audience.agencies_left or audience.units_left:
+            withheld = encode(for_viewers(payload, CallerFields.WITHHELD))
+            for code in audience.agencies_left:
+                texts_by_group[agency_group(code)].append(withheld)
+            for unit_id in audience.units_left:
+                texts_by_group[unit_group(unit_id)].append(withheld)
     deliveries = [
         (group, {"type": "dispatch.events", "group": group, "texts": texts})
         for group, texts in texts_by_group.items()

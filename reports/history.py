@@ -1,12 +1,11 @@
 """An agency's past work and its shift handover (issue 17 §5): read-only queries.
 
-History: the agency's assignments that ended (resolved, rejected, cancelled) or whose report
-was closed, newest first, for one WIB day or searched by report number, address or caller's
-number. Agency staff see their agency's; a field officer the assignments they worked on
-themselves (departed, arrived or resolved), as the rest of the field app shows a field officer
-only their own unit's work. Callers' numbers are shown masked, and withheld on assignments the
-agency left, exactly as on the live queue (reports.privacy); a phone search matches only
-where the number would be shown."""
+History: the viewer's own assignments (reports.access.own_assignments: the agency's for its
+staff, those a field officer worked on themselves) that ended (resolved, rejected, cancelled)
+or whose report was closed, newest first, for one WIB day or searched by report number or
+address. Callers are shown as reports.access.caller_fields says (masked, withheld on what the
+agency left). A caller's number is never searched here: a viewer who sees numbers masked
+could test guesses of one (SPEC §13); that search is the command centre's."""
 
 from __future__ import annotations
 
@@ -20,15 +19,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agencies.models import Agency
-from agencies.roles import Role, user_agency, user_role
+from agencies.roles import Role
 
-from .models import (
-    LEFT_ASSIGNMENT_STATUSES,
-    OPEN_ASSIGNMENT_STATUSES,
-    Assignment,
-    HandoverNote,
-    ReportStatus,
-)
+from .access import CallerFields, Viewer, caller_fields, own_assignments
+from .models import OPEN_ASSIGNMENT_STATUSES, Assignment, HandoverNote, ReportStatus
 from .phone import normalize_phone
 from .privacy import mask_phone
 
@@ -50,21 +44,20 @@ def today() -> date:
     return timezone.localdate()
 
 
-def history_for(user, *, day: date | None = None, query: str = "") -> QuerySet[Assignment] | None:
-    """The user's history (newest first, at most HISTORY_LIMIT rows), or None when the user
-    has no history to see (not agency staff nor a field officer)."""
-    role = user_role(user)
-    if role == Role.AGENCY_STAFF and (agency := user_agency(user)) is not None:
-        rows = Assignment.objects.filter(agency=agency)
-    elif role == Role.FIELD:
-        rows = Assignment.objects.filter(
-            Q(departed_by=user) | Q(arrived_by=user) | Q(resolved_by=user)
-        )
-    else:
+def history_for(
+    viewer: Viewer, *, day: date | None = None, query: str = ""
+) -> QuerySet[Assignment] | None:
+    """The viewer's history (newest first, at most HISTORY_LIMIT rows), or None when the
+    viewer has no history to see (not agency staff nor a field officer)."""
+    if viewer.role not in (Role.AGENCY_STAFF, Role.FIELD) or not viewer.in_agency:
         return None
-    rows = rows.filter(_finished()).annotate(
-        finished_at=Coalesce(
-            "resolved_at", "rejected_at", "cancelled_at", "report__closed_at", "notified_at"
+    rows = (
+        own_assignments(viewer)
+        .filter(_finished())
+        .annotate(
+            finished_at=Coalesce(
+                "resolved_at", "rejected_at", "cancelled_at", "report__closed_at", "notified_at"
+            )
         )
     )
     if day is not None:
@@ -73,31 +66,33 @@ def history_for(user, *, day: date | None = None, query: str = "") -> QuerySet[A
     if query := query.strip():
         match = Q(report__number__icontains=query) | Q(report__address__icontains=query)
         match |= Q(report__kecamatan__name__icontains=query)
-        if (phone := _as_phone(query)) and role == Role.AGENCY_STAFF:
-            # Only where the number is shown (masked): not on reports the agency left.
-            match |= Q(report__caller_phone=phone) & ~Q(status__in=LEFT_ASSIGNMENT_STATUSES)
         rows = rows.filter(match)
     return (
         rows.select_related("report", "report__category", "report__kecamatan", "unit_ref")
+        .prefetch_related("report__assignments")  # for caller_fields, in memory
         .order_by("-finished_at", "-pk")
         .distinct()[:HISTORY_LIMIT]
     )
 
 
-def _as_phone(query: str) -> str | None:
+def looks_like_phone(query: str) -> bool:
+    """Whether a search is a phone number (which the page does not search, and says so)."""
     if sum(c.isdigit() for c in query) < 8:
-        return None
+        return False
     try:
-        return normalize_phone(query)
+        normalize_phone(query)
     except ValidationError:
-        return None
+        return False
+    return True
 
 
-def caller_shown(assignment: Assignment) -> str:
-    """The caller's number as agency staff see it: masked, or withheld once they left."""
-    if assignment.status in LEFT_ASSIGNMENT_STATUSES:
+def caller_shown(viewer: Viewer, assignment: Assignment) -> str:
+    """The caller's number of the assignment's report as the viewer sees it in a list."""
+    report = assignment.report
+    fields = caller_fields(viewer, report)
+    if fields == CallerFields.WITHHELD:
         return ""
-    return mask_phone(assignment.report.caller_phone)
+    return report.caller_phone if fields == CallerFields.FULL else mask_phone(report.caller_phone)
 
 
 def response_minutes(assignment: Assignment) -> float | None:

@@ -211,6 +211,14 @@ class Report(models.Model):
         _("close reason"), max_length=16, choices=CloseReason.choices, blank=True
     )
     close_note = models.TextField(_("close note"), blank=True, max_length=2000)
+    # What the public may read (Open311's status_notes); the close note is the operators'
+    # own and may name the caller (issue 33).
+    public_note = models.TextField(
+        _("note for the public"),
+        blank=True,
+        max_length=500,
+        help_text=_("Shown to city apps (Open311) once the report is closed."),
+    )
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -6,34 +6,34 @@ caller back, so lists, live events and snapshots show them masked; opening a rep
 (`GET /api/v1/reports/{id}/`, the dashboard's "show number") returns it whole and records
 the read in PersonalDataAccess, which is append-only like the event log.
 
-An agency that left a report (rejected, or cancelled: reports.selectors.has_left) keeps the
+An agency that left a report (rejected, or cancelled: reports.access.has_left) keeps the
 report in its history with the caller's name and number withheld altogether: it has no call
 to make back, so there is nothing to reveal and nothing is recorded."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 
-from agencies.roles import Role, user_agency, user_role
-
+from .access import CallerFields, Viewer
 from .models import PersonalDataAccess, Report
 
 VISIBLE_PREFIX = 6  # "+62812": the operator's network, not the subscriber
 VISIBLE_SUFFIX = 3
 
 
-def phone_visible_to(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` sees callers' numbers unmasked everywhere (the command centre)."""
-    return user_role(user) in (Role.OPERATOR, Role.SUPERVISOR)
+def serializer_context(viewer: Viewer, *, detail: bool = False) -> dict:
+    """What ReportSerializer needs to show `viewer` a report (reports.access.caller_fields):
+    a report's `detail` shows agency staff the number whole, and the view records the read."""
+    return {"viewer": viewer, "detail": detail}
 
 
-def serializer_context(user: AbstractBaseUser | AnonymousUser, *, detail: bool = False) -> dict:
-    """What ReportSerializer needs to show `user` a report: agency staff get the number
-    masked (except in a report's `detail`) and the caller withheld on reports they left."""
-    if phone_visible_to(user):
-        return {"mask_phone": False, "viewer_agency_id": None}
-    agency = user_agency(user)
-    return {"mask_phone": not detail, "viewer_agency_id": agency.pk if agency else None}
+def shown(report_data: dict, fields: CallerFields) -> dict:
+    """A serialised report (with its caller in full) as `fields` says the viewer gets it."""
+    if fields == CallerFields.WITHHELD:
+        return withheld(report_data)
+    if fields == CallerFields.MASKED:
+        return masked(report_data)
+    return report_data
 
 
 def mask_phone(phone: str) -> str:

@@ -1,10 +1,5 @@
-"""Reads. `reports_visible_to` is the one rule for who may see which report, and
-`reports_engaged_by` / `has_left` the one rule for what an agency keeps of a report it left;
-the API, the pages and the live events all go through them.
-
-An agency *leaves* a report when its assignment is rejected or cancelled. It still sees the
-report in its history, but without the caller's personal data (reports.privacy), without the
-chat, and with no live event after the one that says it left."""
+"""Reads for the command centre's desk: a caller's history, possible duplicates, and the
+related rows a report's API or page shows. Who may see which report is reports.access."""
 
 from __future__ import annotations
 
@@ -12,115 +7,12 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from agencies import geo
-from agencies.roles import Role, user_agency, user_role, user_unit_id
 
-from .models import (
-    LEFT_ASSIGNMENT_STATUSES,
-    Assignment,
-    AssignmentStatus,
-    Call,
-    CallOutcome,
-    Event,
-    Report,
-    ReportStatus,
-)
-
-# The statuses of an agency still on a report: open, or finished by doing the job.
-ENGAGED_ASSIGNMENT_STATUSES = tuple(
-    s for s in AssignmentStatus.values if s not in LEFT_ASSIGNMENT_STATUSES
-)
-# The events that tell an agency it left: the last live events it receives on that report.
-LEAVING_EVENT_KINDS = ("assignment.rejected", "assignment.cancelled")
-
-
-def reports_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
-    """Operators and supervisors see every report; agency staff only reports assigned to
-    their agency; a field officer only those their unit was sent to (SPEC §7: what their
-    agency's staff see of their unit's assignments); anyone else nothing."""
-    role = user_role(user)
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        return Report.objects.all()
-    if role == Role.AGENCY_STAFF:
-        return Report.objects.filter(assignments__agency=user_agency(user))
-    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
-        return Report.objects.filter(assignments__unit_ref_id=unit_id)
-    return Report.objects.none()
-
-
-def report_visible_to(user: AbstractBaseUser | AnonymousUser, report_id: int) -> Report | None:
-    return reports_visible_to(user).filter(pk=report_id).first()
-
-
-def reports_engaged_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
-    """The reports the user takes part in: every report for the command centre; for agency
-    staff, those on which their agency's assignment was neither rejected nor cancelled."""
-    role = user_role(user)
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        return Report.objects.all()
-    if role == Role.AGENCY_STAFF:
-        # One filter() call: both conditions on the same assignment row.
-        return Report.objects.filter(
-            assignments__agency=user_agency(user),
-            assignments__status__in=ENGAGED_ASSIGNMENT_STATUSES,
-        )
-    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
-        return Report.objects.filter(
-            assignments__unit_ref_id=unit_id,
-            assignments__status__in=ENGAGED_ASSIGNMENT_STATUSES,
-        )
-    return Report.objects.none()
-
-
-def has_left(report: Report, agency_id: int | None) -> bool:
-    """Whether the agency left `report` (the query-free form of reports_engaged_by, on a
-    report whose assignments are loaded, as with_details loads them)."""
-    return agency_id is not None and any(
-        a.agency_id == agency_id and a.status in LEFT_ASSIGNMENT_STATUSES
-        for a in report.assignments.all()
-    )
-
-
-def events_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Event]:
-    """The live events the user may receive (on resume): every event of the reports they
-    take part in, and for a report their agency left, only the event that says so; and the
-    units' own events: every unit's for the command centre, the agency's units' for its
-    staff, their own unit's for a field officer."""
-    role = user_role(user)
-    events = Event.objects.filter(report__in=reports_engaged_by(user).values("pk"))
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        return events | Event.objects.filter(report__isnull=True)
-    if role == Role.AGENCY_STAFF:
-        agency = user_agency(user)
-        return (
-            events
-            | Event.objects.filter(assignment__agency=agency, kind__in=LEAVING_EVENT_KINDS)
-            | Event.objects.filter(report__isnull=True, unit__agency=agency)
-        )
-    if role == Role.FIELD and (unit_id := user_unit_id(user)) is not None:
-        return (
-            events
-            | Event.objects.filter(assignment__unit_ref_id=unit_id, kind__in=LEAVING_EVENT_KINDS)
-            | Event.objects.filter(report__isnull=True, unit_id=unit_id)
-        )
-    return events
-
-
-def assignments_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Assignment]:
-    """Every assignment on a report the user takes part in (agencies on one incident see
-    each other's progress; an agency that left no longer follows it)."""
-    return Assignment.objects.filter(report__in=reports_engaged_by(user).values("pk"))
-
-
-def open_reports_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Report]:
-    return with_details(reports_visible_to(user).filter(status=ReportStatus.OPEN)).order_by(
-        "priority", "received_at"
-    )
-
+from .models import Assignment, Call, CallOutcome, Report, ReportStatus
 
 # --- Operator helpers: a caller's history, possible duplicates -----------------------------------
 

@@ -23,6 +23,7 @@ from agencies.roles import Role, user_agency, user_role, user_unit_id
 from agencies.routing import route
 from notifications.publish import mark_loaded_for_live, publish_on_commit
 
+from .access import as_viewer, reports_engaged_by
 from .errors import ActionForbidden, TransitionNotAllowed
 from .models import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -42,7 +43,6 @@ from .models import (
 )
 from .numbering import number_report, provisional_number
 from .phone import normalize_phone
-from .selectors import reports_engaged_by
 from .signals import call_logged
 from .validation import (
     Errors,
@@ -355,10 +355,12 @@ def report_close(
     report: Report | int,
     reason: str,
     note: str = "",
+    public_note: str = "",
     duplicate_of: Report | int | None = None,
     _handed_over: bool = False,
 ) -> Report:
-    """Closes an open report and cancels its assignments that are still open."""
+    """Closes an open report and cancels its assignments that are still open. `note` is the
+    operators' own; `public_note` is what city apps show (Open311 status_notes)."""
     _require_role(actor, Role.OPERATOR)
     report_id = report.pk if isinstance(report, Report) else report
     # NO KEY UPDATE: Event and Message inserts elsewhere take KEY SHARE locks on this row
@@ -376,6 +378,7 @@ def report_close(
             _("A report is handed over with the handover action: it sends it to the other centre."),
         )
     note = clean_text(errors, "note", note, max_length=2000)
+    public_note = clean_text(errors, "public_note", public_note, max_length=500)
     original = None
     original_id = clean_id(errors, "duplicate_of", duplicate_of, Report)
     if reason == CloseReason.DUPLICATE and "duplicate_of" not in errors.by_field:
@@ -407,6 +410,7 @@ def report_close(
     report.status = ReportStatus.CLOSED
     report.close_reason = reason
     report.close_note = note
+    report.public_note = public_note
     report.duplicate_of = original
     report.closed_at = now
     report.closed_by = actor
@@ -415,6 +419,7 @@ def report_close(
             "status",
             "close_reason",
             "close_note",
+            "public_note",
             "duplicate_of",
             "closed_at",
             "closed_by",
@@ -424,7 +429,12 @@ def report_close(
         report,
         "report.closed",
         actor=actor,
-        data={"reason": reason, "note": note, "duplicate_of": original.pk if original else None},
+        data={
+            "reason": reason,
+            "note": note,
+            "public_note": public_note,
+            "duplicate_of": original.pk if original else None,
+        },
     )
     return report
 
@@ -441,7 +451,7 @@ def report_hand_over(*, actor: User, report: Report | int, note: str) -> Report:
 def message_post(*, author: User, report: Report | int, body: str) -> Message:
     """Adds a chat line to a report, from the command centre or one of its agencies."""
     report_id = report.pk if isinstance(report, Report) else report
-    report = reports_engaged_by(author).filter(pk=report_id).first()
+    report = reports_engaged_by(as_viewer(author)).filter(pk=report_id).first()
     if report is None:
         raise ActionForbidden(_("You cannot write on this report."))
     errors = Errors()

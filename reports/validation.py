@@ -3,8 +3,9 @@ ValidationError keyed by field, so a form or an API client sees all of them at o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from agencies.codes import is_code
@@ -19,6 +21,19 @@ from agencies.codes import is_code
 # A call cannot be received in the future; a little slack absorbs clock drift between the
 # operator's browser and the server.
 RECEIVED_AT_FUTURE_SLACK = timedelta(seconds=60)
+
+# C0 controls and DEL, except tab, newline and carriage return: nobody types them, XML 1.0
+# cannot carry them (one in a stored note broke the Open311 feed for every consumer, issue
+# 33), and terminals and CSV readers act on them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# The days a centre can have had: 0001-01-01 in WIB is before the first representable UTC
+# time, 9999-12-31 has no next day, and a mistyped year would distort every statistic.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+EARLIEST = datetime.combine(EARLIEST_DAY, time.min, tzinfo=UTC)
+LATEST = datetime.combine(LATEST_DAY, time.max, tzinfo=UTC)
+# Real time zones run from UTC-12:00 to UTC+14:00; Python accepts up to ±23:59.
+MAX_UTC_OFFSET = timedelta(hours=14)
 
 
 class Errors:
@@ -48,16 +63,18 @@ class Errors:
 def clean_text(
     errors: Errors, field: str, value: Any, *, max_length: int, required: bool = False
 ) -> str:
-    """Strips a free-text value; reports missing, wrong-typed, too long or NUL-containing."""
+    """Strips a free-text value; reports missing, wrong-typed, too long or holding control
+    characters (tab and newlines are text)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         errors.add(field, _("Must be text."))
         return ""
+    # Checked before strip(), which would silently drop \x1c–\x1f at either end.
+    if refuse_control_characters(errors, field, value):
+        return value.strip()
     value = value.strip()
-    if "\x00" in value:
-        errors.add(field, _("Null characters are not allowed."))
-    elif not _encodable(value):
+    if not _encodable(value):
         errors.add(field, _("The text contains invalid characters."))
     elif len(value) > max_length:
         errors.add(
@@ -68,6 +85,65 @@ def clean_text(
     elif required and not value:
         errors.add(field, _("This field is required."))
     return value
+
+
+def refuse_control_characters(errors: Errors, field: str, value: Any) -> bool:
+    """Adds an error naming `field` when the text holds a control character (NUL included;
+    tab, newline and carriage return are text). True when it was refused."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        errors.add(field, control_characters_message(field))
+        return True
+    return False
+
+
+def control_characters_message(field: str) -> str:
+    """The refusal, for edges that report errors their own way (DRF fields, Open311). A
+    parameter's name may itself hold them: it is shown escaped (\\x00), never raw."""
+    return _("“%(field)s” contains control characters, which are not allowed.") % {
+        "field": escape_control_characters(field)
+    }
+
+
+def escape_control_characters(text: str) -> str:
+    """`text` with each control character written as \\xNN: legible, and safe to store or
+    to put in XML."""
+    return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def clean_aware_datetime(
+    errors: Errors,
+    field: str,
+    value: Any,
+    *,
+    earliest: datetime = EARLIEST,
+    latest: datetime = LATEST,
+) -> datetime | None:
+    """An ISO 8601 date and time with its time zone (or an aware datetime) → the datetime;
+    None when absent or bad, with an error naming `field`: impossible dates (2026-02-30),
+    offsets beyond ±14:00, and moments outside `earliest`…`latest` (years 2000–2099)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if refuse_control_characters(errors, field, value):
+            return None
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:  # 2026-02-30, hour 25, or an offset of ±24:00 or more
+            moment = None
+    else:
+        moment = value if isinstance(value, datetime) else None
+    if moment is None:
+        problem = _("“%(field)s” is not a date and time (e.g. 2026-12-03T14:05:00+07:00).")
+    elif timezone.is_naive(moment):
+        problem = _("“%(field)s” needs its time zone (e.g. +07:00).")
+    elif abs(moment.utcoffset()) > MAX_UTC_OFFSET:
+        problem = _("“%(field)s” has a time zone offset beyond ±14:00.")
+    elif not earliest <= moment <= latest:
+        problem = _("“%(field)s” must be between %(first)s and %(last)s.")
+    else:
+        return moment
+    errors.add(field, problem % {"field": field, "first": earliest.date(), "last": latest.date()})
+    return None
 
 
 def _encodable(value: str) -> bool:

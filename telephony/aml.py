@@ -21,6 +21,14 @@ from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 
+from reports.validation import (
+    CONTROL_CHARACTERS,
+    Errors,
+    clean_aware_datetime,
+    control_characters_message,
+    escape_control_characters,
+)
+
 
 class AmlError(ValueError):
     def __init__(self, field: str, message: str) -> None:
@@ -62,6 +70,9 @@ def parse_sms(text: str, *, sender: str = "") -> AmlReading:
     """The SMS text (and the number the SMS centre says it came from)."""
     if not isinstance(text, str) or not text.strip():
         raise AmlError("sms", _("The message is empty."))
+    for field, value in (("sms", text), ("sender", sender)):
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise AmlError(field, control_characters_message(field))
     text = text.strip()
     if not text.startswith(SMS_HEADER):
         raise AmlError("sms", _('Not an AML message (it starts with A"ML=1;).'))
@@ -168,6 +179,15 @@ def parse_https(form) -> AmlReading:
             raise AmlError(key, _("Must be text."))
         return str(value).strip()
 
+    for key in form:
+        # Unknown fields are ignored, but not one that cannot be stored or shown (SPEC §13).
+        if not isinstance(key, str) or CONTROL_CHARACTERS.search(key):
+            raise AmlError(
+                escape_control_characters(str(key)), control_characters_message(str(key))
+            )
+        value = form.get(key)
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise AmlError(key, control_characters_message(key))
     if not any(get(key) for key in HTTPS_FIELDS):
         raise AmlError("location_latitude", _("No AML field in the message."))
     latitude = _https_number(get("location_latitude"), "location_latitude", -90, 90)
@@ -225,18 +245,18 @@ def _https_number(raw: str, field: str, low: float, high: float) -> float | None
 
 
 def _https_time(raw: str, field: str) -> datetime | None:
-    """Milliseconds since 1970 (as Android sends it), or ISO 8601 with a zone."""
+    """Milliseconds since 1970 (as Android sends it), or ISO 8601 with a zone; either within
+    the years and offsets a time can have (reports.validation)."""
     if not raw:
         return None
+    value: str | datetime = raw
     if _DIGITS.fullmatch(raw):
         try:
-            return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+            value = datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise AmlError(field, _("Not a time.")) from None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise AmlError(field, _("Milliseconds since 1970, or ISO 8601 with a zone.")) from None
-    if moment.tzinfo is None:
-        raise AmlError(field, _("Milliseconds since 1970, or ISO 8601 with a zone."))
+    errors = Errors()
+    moment = clean_aware_datetime(errors, field, value)
+    if moment is None:
+        raise AmlError(field, errors.by_field[field][0].messages[0])
     return moment

@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from agencies.api import PerformanceFilterSerializer, performance_filter
 from agencies.roles import Role
 from dispatch112.api import HasRole, IsCommandCentre, JSONParser
-from reports.api.serializers import Text
+from dispatch112.throttles import TelephonyThrottle
+from reports.api.serializers import AwareDateTime, Text
 
 from . import services
 from .answering import answering
@@ -30,7 +31,7 @@ class CallEventSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=CallEventKind.choices)
     caller_phone = Text(max_length=40, required=False, allow_blank=True, default="")
     extension = Text(max_length=16, required=False, allow_blank=True, default="")
-    at = serializers.DateTimeField(
+    at = AwareDateTime(
         required=False, allow_null=True, help_text="When it happened (default: on receipt)."
     )
 
@@ -52,9 +53,13 @@ class PhoneCallSerializer(serializers.Serializer):
 class CallEventView(APIView):
     """One PBX event: `ringing` pops on the console of the operator at `extension` (every
     operator's without one), `answered` opens the call there, `ended` closes it (never
-    answered: an abandoned call). A repeated (call_id, event) changes nothing (200)."""
+    answered: an abandoned call). A repeated (call_id, event) changes nothing (200). JSON,
+    or a form as Asterisk's CURL() posts it (README)."""
 
     permission_classes = [IsTelephony]
+    parser_classes = [JSONParser, FormParser]
+    # Counted per token at a machine's pace: a surge of calls must not meet a person's limit.
+    throttle_classes = [TelephonyThrottle]
 
     @extend_schema(request=CallEventSerializer, responses={201: PhoneCallSerializer})
     def post(self, request):
@@ -108,6 +113,7 @@ class AmlView(APIView):
 
     permission_classes = [IsTelephony]
     parser_classes = [FormParser, JSONParser, PlainTextParser]
+    throttle_classes = [TelephonyThrottle]
 
     @extend_schema(request=None, responses={201: AmlMessageSerializer})
     def post(self, request):

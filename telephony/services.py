@@ -20,7 +20,7 @@ from reports.errors import ActionForbidden
 from reports.models import Call
 from reports.phone import normalize_phone
 from reports.services import call_set_caller_location
-from reports.validation import Errors, clean_choice, clean_text
+from reports.validation import Errors, clean_choice, clean_text, escape_control_characters
 
 from . import live
 from .aml import AmlError, AmlReading, parse_https, parse_sms
@@ -149,7 +149,9 @@ def aml_receive(*, actor, sms: str | None = None, sender: str = "", form=None) -
     else:
         kind = AmlFormat.HTTPS
         raw = "&".join(f"{k}={v}" for k, v in (form or {}).items())
-    raw = raw[:20000]
+    # Kept as received, for the record, but legible and storable: PostgreSQL refuses a NUL,
+    # and a rejected message is kept too.
+    raw = escape_control_characters(raw[:20000])
     try:
         if kind == AmlFormat.SMS:
             reading = parse_sms(sms, sender=sender)

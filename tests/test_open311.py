@@ -361,10 +361,11 @@ def test_get_a_request_follows_its_report(web, app, staff_of):
     services.assignment_arrive(assignment=assignment, actor=dpu)
     services.assignment_resolve(assignment=assignment, actor=dpu, note="Lampu diganti")
     operator = report_operator()
-    services.report_close(actor=operator, report=report, reason="resolved", note="Sudah menyala")
+    services.report_close(actor=operator, report=report, reason="resolved",
+                          note="Pak Budi 0812 lapor lagi", public_note="Sudah menyala")  # fmt: skip
     item = web.get(f"/open311/v2/requests/{number}.json").json()[0]
     assert item["status"] == "closed"
-    assert item["status_notes"] == "selesai: Sudah menyala"
+    assert item["status_notes"] == "selesai: Sudah menyala"  # the public note, never the internal
     report.refresh_from_db()
     assert w3c(item["updated_datetime"]) >= report.closed_at.replace(microsecond=0)
 

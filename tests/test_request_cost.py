@@ -136,15 +136,21 @@ def test_a_token_deleted_in_the_admin_is_refused_at_once(operator, token_cache):
 
 
 def test_leaving_the_operator_group_takes_the_role_away_at_once(city, operator, token_cache):
+    # A change of role revokes the user's tokens (issue 33, SPEC §13): the cached one is
+    # refused at once, and a new one carries the new role.
     client, _ = client_for(operator)
     assert client.post("/api/v1/reports/", BODY, format="json").status_code == 201
     operator.groups.remove(Group.objects.get(name=OPERATOR_GROUP))
+    assert client.post("/api/v1/reports/", BODY, format="json").status_code == 401
+    client, _ = client_for(operator)
     assert client.post("/api/v1/reports/", BODY, format="json").status_code == 403
     # …and from the other side of the relation too.
     Group.objects.get(name=OPERATOR_GROUP).user_set.add(operator)
+    assert client.post("/api/v1/reports/", BODY, format="json").status_code == 401
+    client, _ = client_for(operator)
     assert client.post("/api/v1/reports/", BODY, format="json").status_code == 201
     Group.objects.get(name=OPERATOR_GROUP).user_set.clear()
-    assert client.post("/api/v1/reports/", BODY, format="json").status_code == 403
+    assert client.post("/api/v1/reports/", BODY, format="json").status_code == 401
 
 
 def test_moving_to_another_agency_shows_that_agencys_queue_at_once(

@@ -1,50 +1,81 @@
 """The field app's own frames on /ws/events/ (SPEC §7): `{"type": "position", "unit": id,
 "latitude", "longitude", "accuracy_m"?, "recorded_at"?}`. Stored like the HTTP position
-(units.services.record_position); a bad frame gets an error frame and stores nothing."""
+(units.services.record_position); a bad frame gets an error frame naming the field and stores
+nothing. A unit's positions are stored at most one per DISPATCH_WS_POSITION_SECONDS (SPEC §13:
+1,000 frames in 16 s stored 1,000 rows); the ones between get an error frame."""
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.utils.dateparse import parse_datetime
 
+from dispatch112 import shared_cache
+from dispatch112.throttles import CACHE_ALIAS
+from reports import access
 from reports.errors import DispatchError
+from reports.validation import Errors, clean_aware_datetime
 
 from . import services
+
+TOO_SOON = {
+    "type": "error",
+    "field": "unit",
+    "detail": "at most one position per second is stored for a unit: this one was not",
+}
 
 
 async def position_frame(user, content: dict) -> dict | None:
     unit = content.get("unit")
-    if isinstance(unit, bool) or not isinstance(unit, int):
+    if isinstance(unit, bool) or not isinstance(unit, int) or not 0 < unit < 2**63:
         return {"type": "error", "detail": "unit must be a unit id"}
-    recorded_at = content.get("recorded_at")
-    if recorded_at is not None:
-        parsed = parse_datetime(recorded_at) if isinstance(recorded_at, str) else None
-        if parsed is None or parsed.tzinfo is None:
-            return {"type": "error", "detail": "recorded_at must be an ISO 8601 time with zone"}
-        recorded_at = parsed
+    errors = Errors()
+    recorded_at = clean_aware_datetime(errors, "recorded_at", content.get("recorded_at"))
+    if errors.by_field:
+        return {
+            "type": "error",
+            "field": "recorded_at",
+            "detail": "recorded_at must be an ISO 8601 time with zone",
+            "errors": ValidationError(errors.by_field).message_dict,
+        }
     try:
-        await database_sync_to_async(_record)(user, unit, content, recorded_at)
+        stored = await database_sync_to_async(_record)(user, unit, content, recorded_at)
     except ValidationError as error:
         return {"type": "error", "detail": "bad position", "errors": error.message_dict}
     except ObjectDoesNotExist:
         return {"type": "error", "detail": "no such unit"}
     except DispatchError as error:
         return {"type": "error", "detail": error.message}
-    return None
+    return None if stored else TOO_SOON
 
 
-def _record(user, unit_id: int, content: dict, recorded_at):
-    """record_position, as over HTTP: published after commit, batched (notifications.publish)."""
+def _record(user, unit_id: int, content: dict, recorded_at) -> bool:
+    """record_position, as over HTTP (published after commit, batched by
+    notifications.publish); False when the unit stored one less than a second ago."""
     from agencies.models import Unit
 
-    if not services.units_visible_to(user).filter(pk=unit_id).exists():
+    if not access.units_visible_to(access.as_viewer(user)).filter(pk=unit_id).exists():
         raise Unit.DoesNotExist
-    return services.record_position(
+    stored = services.record_position(
         actor=user,
         unit=unit_id,
         latitude=content.get("latitude"),
         longitude=content.get("longitude"),
         accuracy_m=content.get("accuracy_m"),
         recorded_at=recorded_at,
+        admit=_first_this_second,
     )
+    return stored is not None
+
+
+def _first_this_second(unit_id: int) -> bool:
+    """Counted in the throttles' cache, shared by every process (Redis in production); with
+    it down, a position is stored rather than lost (as the API's throttles let requests
+    through)."""
+    key, seconds = f"ws-position.{unit_id}", settings.DISPATCH_WS_POSITION_SECONDS
+    try:
+        return caches[CACHE_ALIAS].add(key, 1, seconds)
+    except shared_cache.ERRORS as error:
+        shared_cache.unavailable(error)
+        return True

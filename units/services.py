@@ -3,6 +3,7 @@ arrival…) are reports.services, which moves the serving unit's status along wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,8 +16,7 @@ from django.utils.translation import gettext as _
 from agencies import geo
 from agencies.models import AgencyMember, Kecamatan, Unit, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role, user_unit_id
-from notifications.publish import deliver_safely, publish_position_on_commit
-from notifications.revocation import user_group
+from notifications.publish import publish_position_on_commit
 from reports.errors import ActionForbidden, TransitionNotAllowed
 from reports.models import UNIT_BUSY_STATUSES, Assignment, Report
 from reports.services import event_record, unit_set_status
@@ -38,18 +38,6 @@ def may_operate(user: User, unit: Unit) -> bool:
     """Who may move a unit or set it available / out of service: a field officer signed on
     to it, or its agency's staff."""
     return may_manage(user, unit) or (user_unit_id(user) == unit.pk)
-
-
-def units_visible_to(user: User):
-    """Every unit for the command centre; the agency's own for its staff and field officers
-    (who pick the one they sign on to)."""
-    units = Unit.objects.select_related("agency", "home_kecamatan").order_by("agency", "call_sign")
-    role = user_role(user)
-    if role in (Role.OPERATOR, Role.SUPERVISOR):
-        return units
-    if role in (Role.AGENCY_STAFF, Role.FIELD):
-        return units.filter(agency=user_agency(user))
-    return units.none()
 
 
 def _locked(unit: Unit | int) -> Unit:
@@ -152,11 +140,11 @@ def unit_update(
     if fields:
         unit.save(update_fields=list(fields))
         if fields.get("active") is False:  # its crew is signed off (saved one by one: the
-            # token cache forgets each officer's unit, dispatch112.tokens)
+            # token cache forgets each officer's unit and their sockets reconnect,
+            # notifications.revocation)
             for member in AgencyMember.objects.select_for_update().filter(unit=unit):
                 member.unit, member.signed_on_at = None, None
                 member.save(update_fields=["unit", "signed_on_at"])
-                _reconnect_after_commit(member.user)
         event_record(None, "unit.updated", actor=actor, unit=unit,
                      data={"status": unit.status, "assignment": None,
                            "reason": "configured", "changed": sorted(fields)})  # fmt: skip
@@ -188,7 +176,6 @@ def sign_on(*, officer: User, unit: Unit | int) -> Unit:
     event_record(None, "unit.updated", actor=officer, unit=unit,
                  data={"status": unit.status, "reason": "signed_on",
                        "officer": officer.get_username()})  # fmt: skip
-    _reconnect_after_commit(officer)
     return unit
 
 
@@ -199,7 +186,6 @@ def sign_off(*, officer: User, unit: Unit | int) -> Unit:
     if member.unit_id != unit.pk:
         raise TransitionNotAllowed(_("You are not signed on to %(unit)s.") % {"unit": unit})
     _leave(member, officer)
-    _reconnect_after_commit(officer)
     return unit
 
 
@@ -210,12 +196,6 @@ def _leave(member: AgencyMember, officer: User) -> None:
     event_record(None, "unit.updated", actor=officer, unit=unit,
                  data={"status": unit.status, "reason": "signed_off",
                        "officer": officer.get_username()})  # fmt: skip
-
-
-def _reconnect_after_commit(officer: User) -> None:
-    """The officer's sockets reconnect into their new unit's group (consumers.UNIT_CHANGED)."""
-    message = {"type": "unit.changed"}
-    transaction.on_commit(lambda: deliver_safely([(user_group(officer.pk), message)]), robust=True)
 
 
 # --- Status set by hand ---------------------------------------------------------------------------
@@ -264,10 +244,12 @@ def record_position(
     longitude,
     accuracy_m=None,
     recorded_at: datetime | None = None,
-) -> Unit:
+    admit: Callable[[int], bool] | None = None,
+) -> Unit | None:
     """Stores a GPS fix in the unit's track and, when it is the newest, as its last position,
     published live after commit (`unit.position`). Bad input → ValidationError, nothing
-    stored."""
+    stored. `admit(unit_id)`, asked once the fix is valid and allowed, may refuse to store
+    it (a rate, units.frames): None, nothing stored."""
     now = timezone.now()
     errors = Errors()
     position = clean_position(errors, latitude, longitude, accuracy_m, required=True)
@@ -278,6 +260,8 @@ def record_position(
         if not may_operate(actor, locked):
             raise ActionForbidden(_("Only the unit's crew or its agency may move it."))
         errors.raise_if_any()
+        if admit is not None and not admit(locked.pk):
+            return None
         lat, lng, accuracy = position
         UnitPosition.objects.create(
             unit=locked, latitude=lat, longitude=lng, accuracy_m=accuracy, recorded_at=recorded_at

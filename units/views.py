@@ -16,10 +16,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_permissions_policy.decorators import permissions_policy_override
 
-from agencies.models import AgencyMember, Kecamatan, Unit
+from agencies.models import AgencyMember, Kecamatan
 from agencies.roles import Role, user_agency, user_role
 from dispatch112.views import _live_config
 from notifications.payloads import units_data
+from reports import access
 
 # Version of the cached app shell: bump it when the shell's files change in a way the
 # network-first fetch would not pick up (the worker refreshes every file it serves anyway).
@@ -50,9 +51,7 @@ def field(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     agency = user_agency(request.user)
     member = AgencyMember.objects.select_related("unit").get(user=request.user)
-    units = Unit.objects.filter(agency=agency, active=True).select_related(
-        "agency", "home_kecamatan"
-    )
+    units = access.units_visible_to(access.viewer_of(request)).filter(active=True)
     config = _live_config(
         request,
         agency={"code": agency.code, "short_name": agency.short_name},
@@ -68,13 +67,12 @@ def live_map(request: HttpRequest) -> HttpResponse:
     """/map/ (SPEC §8): the open incidents and the units on one map, live. The command
     centre sees the whole city; agency staff their agency's units and reports (the snapshot
     and the events are scoped as everywhere). `?wall=1`: the video-wall mode."""
-    role = user_role(request.user)
-    if role not in (Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_STAFF):
+    viewer = access.viewer_of(request)
+    if viewer.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_STAFF):
         raise PermissionDenied
-    agency = user_agency(request.user) if role == Role.AGENCY_STAFF else None
     config = _live_config(
         request,
-        own_agency=agency.code if agency else None,
+        own_agency=viewer.agency_code,
         kecamatan=[
             {"code": k.code, "name": k.name, "latitude": k.latitude, "longitude": k.longitude}
             for k in Kecamatan.objects.exclude(latitude=None)

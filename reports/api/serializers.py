@@ -3,6 +3,7 @@ reports.services, whose field errors reach the client as 400s."""
 
 from rest_framework import serializers
 
+from reports.access import caller_fields
 from reports.models import (
     Assignment,
     Call,
@@ -12,19 +13,41 @@ from reports.models import (
     Message,
     Report,
 )
-from reports.privacy import mask_phone, withheld
-from reports.selectors import has_left
+from reports.privacy import shown
+from reports.validation import (
+    CONTROL_CHARACTERS,
+    Errors,
+    clean_aware_datetime,
+    control_characters_message,
+)
 
 SLUG = {"slug_field": "code", "read_only": True}
 
 
 class Text(serializers.CharField):
-    """A JSON string, nothing else: DRF's CharField would turn 3.5 or 12 into "3.5"/"12"."""
+    """A JSON string, nothing else: DRF's CharField would turn 3.5 or 12 into "3.5"/"12".
+    Control characters are refused here, at the edge (SPEC §13), as every other door does."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if CONTROL_CHARACTERS.search(data):
+            raise serializers.ValidationError(control_characters_message(self.field_name))
         return super().to_internal_value(data)
+
+
+class AwareDateTime(serializers.DateTimeField):
+    """An ISO 8601 date and time with its zone, checked by the shared edge: an offset of
+    +23:00, the year 9999 or 2026-02-30 is a 400 naming the field, never a 500."""
+
+    def to_internal_value(self, value):
+        errors = Errors()
+        moment = clean_aware_datetime(errors, self.field_name, value)
+        if moment is None:
+            if self.field_name not in errors.by_field:
+                self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+07:00")
+            raise serializers.ValidationError(errors.by_field[self.field_name][0].messages)
+        return super().to_internal_value(moment)
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -104,6 +127,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "status",
             "close_reason",
             "close_note",
+            "public_note",
             "duplicate_of",
             "closed_at",
             "source",
@@ -113,20 +137,20 @@ class ReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_caller_phone_masked(self, report) -> bool:
-        return bool(self.context.get("mask_phone"))
+        return False  # set by to_representation
 
     def get_caller_withheld(self, report) -> bool:
         return False  # set by to_representation
 
     def to_representation(self, instance):
-        """Context: `mask_phone` (agency staff outside a report's detail) and
-        `viewer_agency_id` (agency staff: the caller is withheld on a report it left)."""
+        """Context: the `viewer` (reports.privacy.serializer_context), whose caller fields
+        reports.access decides; without one (live payloads, masked later per audience), the
+        caller in full."""
         data = super().to_representation(instance)
-        if has_left(instance, self.context.get("viewer_agency_id")):
-            return withheld(data)
-        if self.context.get("mask_phone"):
-            data["caller_phone"] = mask_phone(data["caller_phone"])
-        return data
+        if (viewer := self.context.get("viewer")) is None:
+            return data
+        fields = caller_fields(viewer, instance, detail=self.context.get("detail", False))
+        return shown(data, fields)
 
 
 class ReportCreateSerializer(serializers.Serializer):
@@ -148,7 +172,7 @@ class ReportCreateSerializer(serializers.Serializer):
         max_length=20,
         help_text="Agency codes; replaces the category's default routing.",
     )
-    received_at = serializers.DateTimeField(required=False, allow_null=True)
+    received_at = AwareDateTime(required=False, allow_null=True)
     location_source = serializers.ChoiceField(
         choices=LocationSource.choices, required=False, allow_blank=True,
         help_text="Where the pin came from: operator (default with a pin) or aml (the "
@@ -165,6 +189,10 @@ class ReportCloseSerializer(serializers.Serializer):
         help_text="A report is handed to another centre with POST …/handover/ instead.",
     )
     note = Text(max_length=2000, required=False, allow_blank=True)
+    public_note = Text(
+        max_length=500, required=False, allow_blank=True,
+        help_text="For the public: city apps show it (Open311 status_notes); `note` never.",
+    )  # fmt: skip
     duplicate_of = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
@@ -201,7 +229,7 @@ class CallCreateSerializer(serializers.Serializer):
     )
     note = Text(max_length=2000, required=False, allow_blank=True)
     report = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    received_at = serializers.DateTimeField(required=False, allow_null=True)
+    received_at = AwareDateTime(required=False, allow_null=True)
 
 
 class PhoneHistorySerializer(serializers.Serializer):
@@ -231,7 +259,7 @@ class DispatchSerializer(serializers.Serializer):
 class FieldStepSerializer(serializers.Serializer):
     """What a field officer's phone sends with a step (SPEC §7); all optional."""
 
-    occurred_at = serializers.DateTimeField(
+    occurred_at = AwareDateTime(
         required=False, allow_null=True, help_text="When it was tapped (queued offline)."
     )
     latitude = serializers.FloatField(required=False, allow_null=True)

@@ -1,5 +1,5 @@
 """The v1 API of reports, calls, assignments and messages (SPEC §4). Thin: parse, call a
-service or selector, serialise. Visibility comes from reports.selectors."""
+service or selector, serialise. Who sees what comes from reports.access."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -11,12 +11,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from agencies.codes import is_code
-from agencies.roles import Role, user_agency, user_role, user_unit_id
+from agencies.roles import Role, user_role
 from dispatch112.api import HasRole, IsCommandCentre, IsOperator
 from dispatch112.idempotency import idempotent
 from notifications.publish import published_reports
-from reports import privacy, selectors, services
-from reports.models import Assignment, Call
+from reports import access, privacy, selectors, services
 from reports.phone import normalize_phone
 
 from . import serializers as s
@@ -30,7 +29,8 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ReportFilter
 
     def get_queryset(self):
-        return selectors.with_details(selectors.reports_visible_to(self.request.user)).order_by(
+        viewer = access.viewer_of(self.request)
+        return selectors.with_details(access.reports_visible_to(viewer)).order_by(
             "-received_at", "-pk"
         )
 
@@ -48,13 +48,15 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         # read is recorded, and no caller at all on a report they left (reports.privacy).
         return {
             **super().get_serializer_context(),
-            **privacy.serializer_context(self.request.user, detail=self.action == "retrieve"),
+            **privacy.serializer_context(
+                access.viewer_of(self.request), detail=self.action == "retrieve"
+            ),
         }
 
     def filter_queryset(self, queryset):
         # Searching by number would tell agency staff whose number a masked one is, one
         # guess at a time, with no record of the read: the command centre's tool only.
-        if "phone" in self.request.query_params and not privacy.phone_visible_to(self.request.user):
+        if "phone" in self.request.query_params and not access.viewer_of(self.request).sees_all:
             raise PermissionDenied(_("Only the command centre can search reports by phone number."))
         return super().filter_queryset(queryset)
 
@@ -63,7 +65,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         recorded, UU PDP Art. 31), or withheld if the user's agency left the report."""
         report = self.get_object()
         data = self.get_serializer(report).data
-        if not privacy.phone_visible_to(request.user) and not data["caller_withheld"]:
+        if not access.viewer_of(request).sees_all and not data["caller_withheld"]:
             privacy.record_phone_read(request.user, report)
         return Response(data)
 
@@ -105,7 +107,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """The inter-agency chat on a report (not for an agency that left it)."""
         report = self.get_object()
         # The report's assignments are already loaded (with_details): no query of its own.
-        if selectors.has_left(report, getattr(user_agency(request.user), "pk", None)):
+        if access.has_left(access.viewer_of(request), report):
             raise PermissionDenied(_("Your agency has left this report: its chat is closed."))
         if request.method == "POST":
             data = s.MessageSerializer(data=request.data)
@@ -161,7 +163,10 @@ class CallViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.Gener
 
     serializer_class = s.CallSerializer
     filterset_class = CallFilter
-    queryset = Call.objects.select_related("operator", "report").order_by("-received_at", "-pk")
+
+    def get_queryset(self):
+        calls = access.calls_visible_to(access.viewer_of(self.request))
+        return calls.select_related("operator", "report").order_by("-received_at", "-pk")
 
     def get_permissions(self):
         return [IsOperator()] if self.action == "create" else [IsCommandCentre()]
@@ -200,24 +205,19 @@ ACTION_INPUT = {
 
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Agency staff see and act on their own agency's assignments only (others: 404); a
-    field officer on those of the unit they are signed on to. Every action takes an
+    field officer on those their unit serves now, and sees those they acted on themselves
+    (reports.access.own_assignments). Every action takes an
     `Idempotency-Key` header: a replayed key gets the first answer and changes nothing."""
 
     serializer_class = s.AssignmentSerializer
     filterset_class = AssignmentFilter
 
     def get_queryset(self):
-        assignments = Assignment.objects.select_related("agency", "report").order_by(
-            "-notified_at", "-pk"
+        return (
+            access.own_assignments(access.viewer_of(self.request))
+            .select_related("agency", "report")
+            .order_by("-notified_at", "-pk")
         )
-        role = user_role(self.request.user)
-        if role == Role.AGENCY_STAFF:
-            return assignments.filter(agency=user_agency(self.request.user))
-        if role == Role.FIELD and (unit_id := user_unit_id(self.request.user)) is not None:
-            return assignments.filter(unit_ref_id=unit_id)
-        if role in (Role.OPERATOR, Role.SUPERVISOR):
-            return assignments
-        return assignments.none()
 
     def get_permissions(self):
         return [HasRole(with_field=True)]

@@ -669,6 +669,12 @@
         return;
       }
       body.duplicate_of = found.data.results[0].id;
+    } else if (report.source === "open311") {
+      // A city app shows its public what happened: the operator may write it a note of its
+      // own (never the internal notes, which may name the caller).
+      const publicNote = await askPublicNote(report, reason);
+      if (publicNote === null) return;
+      if (publicNote) body.public_note = publicNote;
     } else if (!window.confirm(interpolate(gettext("Close %(number)s as “%(reason)s”?"),
         { number: report.number, reason: config.labels.close[reason] }, true))) {
       return;
@@ -682,6 +688,22 @@
       say(OFFLINE(), "error");
     }
     loadOpenReports();
+  }
+
+  /** Asks, in #close-dialog, for the note a city app's public reads: the text ("" for none),
+   * or null when the operator cancels. */
+  function askPublicNote(report, reason) {
+    const dialog = $("#close-dialog");
+    const note = $("#close-public-note");
+    $("#close-number").textContent = report.number;
+    $("#close-reason").textContent = config.labels.close[reason];
+    note.value = "";
+    dialog.returnValue = "";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "close" ? note.value.trim() : null),
+        { once: true });
+      dialog.showModal();
+    });
   }
 
   /** Where a report came from when it was not a call here: a city app or another centre. */

@@ -86,13 +86,19 @@ def test_agency_staff_search_their_history_and_leave_a_handover_note(page_for, d
     today = timezone.localdate().strftime("%d/%m/%Y")
     expect(page.get_by_label("Tanggal")).to_have_value(today)  # day first
     expect(page.locator("#history tbody tr", has_text=report.number)).to_be_visible()
-    page.get_by_label("Cari nomor, alamat, atau telepon pelapor").fill("veteran")
+    page.get_by_label("Cari nomor atau alamat").fill("veteran")
     page.get_by_label("Tanggal").fill("")
     page.get_by_role("button", name="Tampilkan").click()
     row = page.locator("#history tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Sudah ditangani puskesmas")
     screenshot(page, "agency-history-1366")
+    # A caller's number is not searched here (SPEC §13): the page says who may.
+    page.get_by_label("Cari nomor atau alamat").fill("0812 3456 7890")
+    page.get_by_role("button", name="Tampilkan").click()
+    expect(page.locator("#h-phone")).to_contain_text("operator dan supervisor")
+    expect(page.locator("#history tbody tr")).to_have_count(0)
+    page.get_by_label("Cari nomor atau alamat").fill("")
     # A month-first date is refused in words, not silently read the other way round.
     page.get_by_label("Tanggal").fill("12/31/2026")
     page.get_by_role("button", name="Tampilkan").click()

@@ -4,19 +4,22 @@ units.services, answer with the wire form every live client shares (notification
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.codes import is_code
 from agencies.models import Unit, UnitKind, UnitStatus
-from agencies.roles import Role, user_agency, user_role
 from dispatch112.api import HasRole
 from dispatch112.idempotency import idempotent
 from notifications.payloads import units_data
+from reports import access
 from reports.api.serializers import Text
-from reports.models import Assignment
+from reports.validation import Errors, clean_choice, refuse_control_characters
 
 from .. import services
 
@@ -71,6 +74,22 @@ class RecommendationSerializer(serializers.Serializer):
     from_home = serializers.BooleanField()
 
 
+def _filters(params) -> tuple[str, str]:
+    """`?agency=` (a code) and `?status=` (a unit status), or a 400 naming the field: a NUL
+    reached PostgreSQL, which refuses it (a 500)."""
+    errors = Errors()
+    agency, status_ = params.get("agency", ""), params.get("status", "")
+    if not refuse_control_characters(errors, "agency", agency) and agency and not is_code(agency):
+        errors.add("agency", _("Give an agency code."))
+    if not refuse_control_characters(errors, "status", status_) and status_:
+        clean_choice(errors, "status", status_, UnitStatus)
+    if errors.by_field:
+        raise ValidationError(
+            {field: [e.message for e in es] for field, es in errors.by_field.items()}
+        )
+    return agency, status_
+
+
 def _one(unit: Unit) -> dict:
     unit = Unit.objects.select_related("agency", "home_kecamatan").get(pk=unit.pk)
     return units_data([unit])[0]
@@ -84,13 +103,14 @@ class UnitViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        units = services.units_visible_to(self.request.user)
+        units = access.units_visible_to(access.viewer_of(self.request))
         if self.action == "list":
             params = self.request.query_params
-            if code := params.get("agency"):
-                units = units.filter(agency__code=code[:32])
-            if value := params.get("status"):
-                units = units.filter(status=value[:16])
+            agency, status_ = _filters(params)
+            if agency:
+                units = units.filter(agency__code=agency)
+            if status_:
+                units = units.filter(status=status_)
             if params.get("active") != "all":
                 units = units.filter(active=True)
         return units
@@ -175,11 +195,9 @@ class AssignmentUnitsView(APIView):
 
     @extend_schema(responses={200: RecommendationSerializer(many=True)})
     def get(self, request, pk: int):
-        assignments = Assignment.objects.select_related("report", "report__kecamatan")
-        role = user_role(request.user)
-        if role == Role.AGENCY_STAFF:
-            assignments = assignments.filter(agency=user_agency(request.user))
-        elif role not in (Role.OPERATOR, Role.SUPERVISOR):
-            assignments = assignments.none()
-        assignment = get_object_or_404(assignments, pk=pk)
+        # Agency staff: their agency's; field officers are refused above (HasRole).
+        assignments = access.own_assignments(access.viewer_of(request))
+        assignment = get_object_or_404(
+            assignments.select_related("report", "report__kecamatan"), pk=pk
+        )
         return Response(services.recommend(assignment))
