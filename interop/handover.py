@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from agencies.models import Agency, Category
 from agencies.roles import Role, user_role
 from reports import access
 from reports import services as report_services
@@ -59,9 +60,8 @@ def hand_over(*, actor, report: Report | int, centre: str) -> Handover:
     if peer is None:
         raise ValidationError({"centre": [_("Choose one of the centres configured for handover.")]})
     document = eido.export(report, status="HandedOver")
-    attempt = Handover(
-        report=report, peer=peer, actor=actor, message_id=document["eidoMessageIdentifier"]
-    )
+    message_id = f"{document['$id']}@{document['lastUpdateTimeStamp']}"[-100:]
+    attempt = Handover(report=report, peer=peer, actor=actor, message_id=message_id)
     try:
         number = _send(peer, document)
     except HandoverFailed as error:
@@ -173,7 +173,11 @@ class Received:
 def receive(*, peer: PeerCentre, document) -> Received:
     """A peer's EIDO as a report here (EidoError if it is not one, ValidationError if its
     fields do not make a report)."""
-    incoming = eido.read(document)
+    incoming = eido.read(
+        document,
+        categories=dict(Category.objects.filter(active=True).values_list("code", "name")),
+        agencies=set(Agency.objects.filter(active=True).values_list("code", flat=True)),
+    )
     known = ReceivedIncident.objects.filter(peer=peer, incident_id=incoming.incident_id)
     if (existing := known.select_related("report").first()) is not None:
         return Received(existing.report, created=False)
@@ -182,7 +186,7 @@ def receive(*, peer: PeerCentre, document) -> Received:
             report = report_services.report_receive(
                 actor=peer.account,
                 source=ReportSource.EIDO,
-                origin=f"{peer.name}: {incoming.incident_id}"[:200],
+                origin=_origin(peer, incoming),
                 attach=lambda report: ReceivedIncident.objects.create(
                     report=report,
                     peer=peer,
@@ -196,3 +200,11 @@ def receive(*, peer: PeerCentre, document) -> Received:
         return Received(known.select_related("report").get().report, created=False)
     logger.info("Report %s received from %s (%s)", report.number, peer.code, incoming.incident_id)
     return Received(report, created=True)
+
+
+def _origin(peer: PeerCentre, incoming: eido.Incoming) -> str:
+    """The peer and its number for the incident; from another CAD (no number of its own in
+    the EIDO), the sending agency and the incident's identifier."""
+    if incoming.number:
+        return f"{peer.name}: {incoming.number}"[:200]
+    return f"{peer.name} ({incoming.sender}): {incoming.reference}"[:200]

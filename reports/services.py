@@ -184,6 +184,10 @@ def _report_open(
         errors.add("category", _("This category is no longer in use."))
     if agencies is not None and (isinstance(agencies, str) or not isinstance(agencies, Sequence)):
         errors.add("agencies", _("Give a list of agency codes."))
+    elif category is not None and agencies == [] and source == ReportSource.EIDO:
+        # Another CAD's call transfer with no incident yet: the operator classifies it and
+        # adds the agencies (SPEC §10, §11).
+        routed = []
     elif category is not None:
         try:
             routed = route(category=category, agency_codes=agencies, known=known)

@@ -107,9 +107,21 @@ def fresh_channel_layer():
 
     channel_layers.backends.clear()
     publish._server_loop = None
+    if settings.REDIS_URL:  # and no group members left in Redis by an earlier test's loops
+        _forget_channel_layer_keys()
     yield
     channel_layers.backends.clear()
     publish._server_loop = None
+
+
+def _forget_channel_layer_keys() -> None:
+    """Deletes this worker's channel-layer keys (its own prefix: settings.REDIS_KEY_PREFIX)."""
+    import redis
+
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        if keys := list(client.scan_iter(match=f"{prefix}:*", count=1000)):
+            client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)

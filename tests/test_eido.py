@@ -1,5 +1,6 @@
-"""EIDO between 112 centres (SPEC §10, issue 19 §1): a report's EIDO (NENA-STA-021 JSON,
-validated against interop/schemas/eido.schema.json), the import of a peer's EIDO as a routed
+"""EIDO between 112 centres (SPEC §10, issue 19 §1, issue 38): a report's EIDO
+(NENA-STA-021.1b JSON, validated against interop/schemas/eido.schema.json; against NENA's own
+files in test_eido_nena), the import of a peer's EIDO as a routed
 report with its origin kept, and the handover that closes a report here as handed_over with
 the peer's number — end to end between two running instances on two databases."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,24 +84,29 @@ def test_export_is_a_valid_eido_with_everything_on_the_report(full_report, super
     assert response.status_code == 200
     document = response.json()
     eido.validate(document)  # raises with every problem
-    incident = document["incidentComponent"][0]
-    assert incident["incidentTrackingIdentifier"] == full_report.number
-    assert incident["incidentTypeCommonRegistryText"][0] == "kemacetan"
-    assert incident["incidentStatusCommonRegistryText"] == ["Open"]
-    assert incident["x-dispatch112"] == {"category": "kemacetan", "priority": 2}
-    assert document["sendingSystemIdentifier"] == "urn:dispatch112:semarang"
-    call = document["callComponent"][0]
-    assert call["callbackNumber"] == PHONE
-    person = next(p for p in document["personComponent"]
-                  if p["componentIdentifier"] == call["callerReference"]["$ref"])  # fmt: skip
-    assert person["personNameText"] == "Budi Santoso"
-    statuses = {a["componentIdentifier"]: a["agencyStatusCommonRegistryText"]
-                for a in document["agencyComponent"]}  # fmt: skip
-    assert statuses == {"agency-dishub": "dispatched", "agency-polrestabes": "rejected"}
+    assert document["eidoVersion"] == "1.0"
+    assert document["issuingElementIdentification"] == "urn:dispatch112:semarang"
+    incident = document["incidentComponent"]
+    assert incident["internalIncidentId"] == full_report.number
+    assert incident["incidentTypeInternalCode"] == "kemacetan"
+    assert incident["incidentStatusInternalText"] == ["Open"]
+    assert incident["incidentPriorityInternalText"] == "2"
+    index = {c["$id"]: c for v in document.values() if isinstance(v, list) for c in v}
+    (call,) = document["callComponent"]
+    assert index[call["callBackReference"]["$ref"]]["callBackInformationUri"] == [f"tel:{PHONE}"]
+    person = index[call["personReference"][0]["$ref"]]
+    assert person["personIncidentRoleRegistryText"] == ["Caller"]
+    assert person["ncPersonComponent"]["name"][0]["personFullName"][0]["value"] == "Budi Santoso"
+    statuses = {a["x-dispatch112"]["code"]: a["x-dispatch112"]["status"]
+                for a in document["agencyComponent"] if "x-dispatch112" in a}  # fmt: skip
+    assert statuses == {"dishub": "dispatched", "polrestabes": "rejected"}
     (unit,) = document["emergencyResourceComponent"]
-    assert unit["emergencyResourceIdentifier"] == "DSH-01"
-    assert unit["emergencyResourceStatusCommonRegistryText"] == "dispatched"
-    assert [n["noteText"] for n in document["notesComponent"]] == ["Unit meluncur lewat Jl. Pemuda"]
+    assert unit["emergencyResourceName"] == "DSH-01"
+    assert unit["unitStatusInternal"] == ["dispatched"]
+    assert [n["notesActionComments"] for n in document["notesComponent"]] == [
+        full_report.description,
+        "Unit meluncur lewat Jl. Pemuda",
+    ]
     place = eido.read_pidf_lo(document["locationComponent"][0]["locationByValue"])
     assert (place["latitude"], place["longitude"]) == (-6.9825, 110.4093)
     assert place["address"] == "Jl. Pahlawan"
@@ -107,12 +114,8 @@ def test_export_is_a_valid_eido_with_everything_on_the_report(full_report, super
 
 def test_every_reference_points_at_a_component(full_report):
     document = eido.export(full_report)
-    ids = {
-        c["componentIdentifier"]
-        for key, value in document.items()
-        if key.endswith("Component")
-        for c in value
-    }
+    ids = {c["$id"] for key, value in document.items() if key.endswith("Component")
+           for c in (value if isinstance(value, list) else [value])}  # fmt: skip
     refs = set()
 
     def walk(value):
@@ -134,7 +137,7 @@ def test_every_reference_points_at_a_component(full_report):
 
 def test_a_peers_eido_becomes_a_routed_report_with_its_origin(full_report, peer):
     document = eido.export(full_report)
-    document["incidentComponent"][0]["incidentTrackingIdentifier"] = "KDL-20261204-0007"
+    document["incidentComponent"]["internalIncidentId"] = "KDL-20261204-0007"
     response = post_eido(eido_client(peer), document)
     assert response.status_code == 201, response.content
     body = response.json()
@@ -157,7 +160,8 @@ def test_a_peers_eido_becomes_a_routed_report_with_its_origin(full_report, peer)
 def test_the_same_incident_twice_gives_the_same_report(full_report, peer):
     document = eido.export(full_report)
     first = post_eido(eido_client(peer), document)
-    again = post_eido(eido_client(peer), {**document, "eidoMessageIdentifier": "urn:uuid:2"})
+    later = {**document, "lastUpdateTimeStamp": "2026-12-06T10:00:00+07:00"}  # a retry
+    again = post_eido(eido_client(peer), later)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == {**first.json(), "created": False}
     assert Report.objects.filter(source=ReportSource.EIDO).count() == 1
@@ -165,46 +169,48 @@ def test_the_same_incident_twice_gives_the_same_report(full_report, peer):
 
 def test_an_eido_from_another_cad_is_mapped_by_its_texts(full_report, peer):
     document = eido.export(full_report)
-    incident = document["incidentComponent"][0]
-    del incident["x-dispatch112"]
-    incident["incidentTypeCommonRegistryText"] = ["Kebakaran"]  # our category's name
+    incident = document["incidentComponent"]
+    del incident["incidentTypeInternalCode"], incident["incidentPriorityInternalText"]
+    incident["incidentTypeInternalText"] = "Kebakaran"  # our category's name
     report = Report.objects.get(number=post_eido(eido_client(peer), document).json()["number"])
     assert report.category.code == "kebakaran" and report.priority == 1  # its default
     assert [a.agency.code for a in report.assignments.all()] == ["damkar"]
 
-    incident["incidentTrackingIdentifier"] = "OTHER-1"
-    incident["incidentTypeCommonRegistryText"] = ["Hazmat Spill"]
+    document["$id"] = "urn:emergency:uid:incidentid:OTHER-1:kendal"
+    incident["incidentTypeInternalText"] = "Hazmat Spill"
+    incident["incidentTypeCommonRegistryText"] = "HAZMAT"
     report = Report.objects.get(number=post_eido(eido_client(peer), document).json()["number"])
     assert report.category.code == "lainnya"  # the operator re-routes it if need be
-    assert "[Hazmat Spill]" in report.description
+    assert "[Hazmat Spill / HAZMAT]" in report.description
     # …to the agencies the peer had on it that exist here (Polrestabes had rejected it)
     assert [a.agency.code for a in report.assignments.all()] == ["dishub"]
 
-    incident["incidentTrackingIdentifier"] = "OTHER-2"
-    document["agencyComponent"] = []
+    document["$id"] = "urn:emergency:uid:incidentid:OTHER-2:kendal"
+    document["agencyComponent"] = document["agencyComponent"][:1]  # only the sending centre
     response = post_eido(eido_client(peer), document)
-    assert response.status_code == 400  # nobody to send it to: refused, the sender keeps it
-    assert "agencies" in response.json()
+    # None of its agencies is ours: taken all the same, routed to nobody yet — the operator
+    # adds the agencies (issue 38: a call is never refused for want of a route).
+    assert response.status_code == 201, response.content
+    report = Report.objects.get(number=response.json()["number"])
+    assert report.category.code == "lainnya" and not report.assignments.exists()
 
 
 @pytest.mark.parametrize(
     ("change", "path"),
     [
-        (lambda d: d.pop("incidentComponent"), "/"),
-        (lambda d: d["incidentComponent"][0].pop("incidentTrackingIdentifier"),
-         "/incidentComponent/0"),
-        (lambda d: d["incidentComponent"][0].update(incidentStatusCommonRegistryText=["Maybe"]),
-         "/incidentComponent/0/incidentStatusCommonRegistryText/0"),
-        (lambda d: d.update(lastUpdateTimeStamp="yesterday"), "/lastUpdateTimeStamp"),
-        (lambda d: d["incidentComponent"][0]["x-dispatch112"].update(priority=9),
-         "/incidentComponent/0/x-dispatch112/priority"),
-        (lambda d: d["incidentComponent"][0].update(locationReference={"$ref": "nowhere"}),
-         "/incidentComponent/0/locationReference"),
+        (lambda d: d.pop("agencyComponent"), "/"),
+        (lambda d: d["incidentComponent"].pop("incidentTypeCommonRegistryText"),
+         "/incidentComponent"),
+        (lambda d: d["callComponent"][0].update(direction="maybe"), "/callComponent/0/direction"),
+        (lambda d: d.update(eidoVersion="0.9"), "/eidoVersion"),
+        (lambda d: d.update(lastUpdateTimeStamp=7), "/lastUpdateTimeStamp"),
+        (lambda d: d["callComponent"][0].update(callStartTimestamp="yesterday"),
+         "/callComponent/0/callStartTimestamp"),
         (lambda d: d["locationComponent"][0].update(locationByValue="<not xml"),
-         "/locationComponent"),
+         "/locationComponent/0/locationByValue"),
         (lambda d: d["locationComponent"][0].update(locationByValue=(
             '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            "<presence>&e;</presence>")), "/locationComponent"),
+            "<presence>&e;</presence>")), "/locationComponent/0/locationByValue"),
     ],
 )  # fmt: skip
 def test_an_invalid_eido_is_refused_with_where(full_report, peer, change, path):
@@ -219,10 +225,14 @@ def test_an_invalid_eido_is_refused_with_where(full_report, peer, change, path):
 
 def test_bad_fields_of_a_valid_eido_are_a_400(full_report, peer):
     document = eido.export(full_report)
-    document["callComponent"][0]["callbackNumber"] = "12"
+    document["incidentComponent"]["incidentPriorityInternalText"] = "1"
+    location = document["locationComponent"][0]
+    location["locationByValue"] = re.sub(
+        r"<gml:pos>[^<]*", "<gml:pos>-96.98 110.4", location["locationByValue"]
+    )  # a latitude that cannot be
     response = post_eido(eido_client(peer), document)
     assert response.status_code == 400
-    assert "caller_phone" in response.json()
+    assert "latitude" in response.json()
 
 
 @pytest.mark.parametrize(
