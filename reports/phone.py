@@ -1,5 +1,6 @@
-"""Indonesian phone numbers, normalised to E.164 (+62…) so that a caller's history is found
-whichever way the number was typed."""
+"""Phone numbers, normalised to E.164 so that a caller's history is found whichever way the
+number was typed: Indonesian ones in every local form (+62…), and any other country's in its
+international form (a tourist's or a roaming phone: +1 555…, 0044 20…)."""
 
 import re
 
@@ -26,12 +27,12 @@ def normalize_phone(raw: str) -> str:
         national = number[3:]
     elif number.startswith("0062"):
         national = number[4:]
+    elif number.startswith(("+", "00")):  # another country's (+62 and 0062 are above)
+        return _international(raw, number[1:] if number.startswith("+") else number[2:])
     elif number.startswith("62"):
         national = number[2:]
     elif number.startswith("0"):
         national = number[1:]
-    elif number.startswith("+"):
-        raise ValidationError(_("Only Indonesian numbers (+62) can be recorded."), code="foreign")
     else:
         raise ValidationError(
             _("Start the number with 0, 62 or +62, with the area code for a landline."),
@@ -55,3 +56,19 @@ def normalize_phone(raw: str) -> str:
             code="invalid",
         )
     return "+62" + national
+
+
+def _international(raw: str, digits: str) -> str:
+    """Another country's number, written with + or 00: E.164 allows at most 15 digits with
+    the country code, which never starts with 0; fewer than 8 is no subscriber number."""
+    if not _DIGITS.fullmatch(digits):
+        raise ValidationError(
+            _("A phone number may contain only digits, spaces, dashes and a leading +."),
+            code="characters",
+        )
+    if not 8 <= len(digits) <= 15 or digits[0] == "0":
+        raise ValidationError(
+            _("%(number)s is not a valid international phone number.") % {"number": raw.strip()},
+            code="invalid",
+        )
+    return "+" + digits

@@ -156,7 +156,7 @@ def test_a_call_cannot_be_attached_to_a_closed_report(api, make_report, operator
         ({"caller_phone": "12345"}, "caller_phone"),
         ({"caller_phone": ""}, "caller_phone"),
         ({"caller_phone": None}, "caller_phone"),
-        ({"caller_phone": "+44 20 7946 0000"}, "caller_phone"),
+        ({"caller_phone": "+44 20"}, "caller_phone"),
         ({"note": "a\x00b"}, "note"),
         ({"note": "a\ud800b"}, "note"),
         ({"caller_name": "\udfff"}, "caller_name"),

@@ -154,7 +154,7 @@ LONG = "x" * 4001
     [
         ({"caller_phone": None}, "caller_phone"),
         ({"caller_phone": "12345"}, "caller_phone"),
-        ({"caller_phone": "+1 202 555 0100"}, "caller_phone"),
+        ({"caller_phone": "+1 202"}, "caller_phone"),
         ({"category": "nope"}, "category"),
         ({"category": ""}, "category"),
         ({"category": ["kebakaran"]}, "category"),
@@ -448,7 +448,7 @@ def test_filters_do_not_widen_what_staff_see(client_as, filtered):
     ("query", "field"),
     [
         ({"phone": "12345"}, "phone"),
-        ({"phone": "+1 202 555 0100"}, "phone"),
+        ({"phone": "+1 202"}, "phone"),
         ({"status": "pending"}, "status"),
         ({"priority": "abc"}, "priority"),
         ({"received_after": "yesterday"}, "received_after"),
