@@ -32,17 +32,20 @@ install: $(BIN)/.installed
 
 run: install
 	DEBUG=$(DEBUG) $(BIN)/python manage.py migrate --noinput
-	DEBUG=$(DEBUG) $(BIN)/python manage.py seed_demo $(SEED_FLAGS)
+	DEBUG=$(DEBUG) DISPATCH_DEMO_PEER_URL=http://$(HOST):$(KENDAL_PORT) \
+		$(BIN)/python manage.py seed_demo $(SEED_FLAGS)
 	DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
-# A second 112 centre on :8001 with its own database (var/kendal): the demo's Kendal, the peer
+KENDAL_PORT ?= 8001
+# A second 112 centre on :$(KENDAL_PORT) with its own database (var/kendal): the demo's Kendal, the peer
 # `make run`'s console hands reports over to (EIDO, SPEC §10). Run it in another terminal.
 KENDAL = VAR_DIR=var/kendal DISPATCH_REPORT_PREFIX=KDL DISPATCH_CITY_NAME=Kendal \
 	DISPATCH_CENTRE_NAME="112 Kabupaten Kendal" DISPATCH_CENTRE_ID=urn:dispatch112:kendal
 run-kendal: install
 	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py migrate --noinput
-	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py seed_demo $(SEED_FLAGS)
-	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port 8001
+	$(KENDAL) DEBUG=$(DEBUG) DISPATCH_DEMO_PEER_URL=http://$(HOST):$(PORT) \
+		$(BIN)/python manage.py seed_demo $(SEED_FLAGS)
+	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port $(KENDAL_PORT)
 
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

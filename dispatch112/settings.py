@@ -468,6 +468,8 @@ DISPATCH_CITY_NAME = env.str("DISPATCH_CITY_NAME", default="Semarang")
 # handover before the operator is told it failed.
 DISPATCH_CENTRE_NAME = env.str("DISPATCH_CENTRE_NAME", default="112 Kota Semarang")
 DISPATCH_CENTRE_ID = env.str("DISPATCH_CENTRE_ID", default="urn:dispatch112:semarang")
+# The demo's neighbouring centre (interop/seed.py), where `make run-kendal` serves it.
+DISPATCH_DEMO_PEER_URL = env.str("DISPATCH_DEMO_PEER_URL", default="")
 DISPATCH_OPEN311_CONTACT = env.str(
     "DISPATCH_OPEN311_CONTACT", default="Command Center 112 Kota Semarang"
 )

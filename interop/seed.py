@@ -9,7 +9,8 @@ DEMO_OPEN311_KEY = "demo-lapor-semarang-key"
 _SEMARANG_TO_KENDAL = "demo-token-kendal-gives-semarang"
 _KENDAL_TO_SEMARANG = "demo-token-semarang-gives-kendal"
 # `make run` is Semarang on :8000; `make run-kendal` is a second instance on :8001 with its own
-# database, the demo's Kendal. Each is set up with the other as its peer, tokens swapped.
+# database, the demo's Kendal (other ports: PORT / KENDAL_PORT, which the Makefile passes on
+# as DISPATCH_DEMO_PEER_URL). Each is set up with the other as its peer, tokens swapped.
 DEMO_PEERS = {
     "urn:dispatch112:semarang": {
         "name": "112 Kabupaten Kendal",
@@ -38,6 +39,6 @@ def seed_demo_partners() -> tuple[int, int]:
         apps = 1
     peer = DEMO_PEERS.get(settings.DISPATCH_CENTRE_ID)
     if peer and not PeerCentre.objects.filter(code=peer["code"]).exists():
-        PeerCentre.objects.create(**peer)
+        PeerCentre.objects.create(**{**peer, "url": settings.DISPATCH_DEMO_PEER_URL or peer["url"]})
         peers = 1
     return apps, peers

@@ -295,3 +295,23 @@ def test_a_test_message_cannot_cancel_a_real_warning(city):
     prank = fixture("bmkg_semarang_cancel.xml").replace("<status>Actual", "<status>Test")
     _, removed = services.store_alert(feed, feed.url, parse_alert(prank))
     assert removed == 0 and CapAlert.objects.get().cancelled_at is None
+
+
+def test_a_sample_warning_can_be_shown_without_an_internet_feed(city, operator):
+    """Trying the banner offline (issue 37 §11): the sample goes through the real parser and
+    store, is labelled [CONTOH], shows from now for two hours, and its feed is never polled."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from interop.live import shown_alerts
+
+    out = StringIO()
+    call_command("load_sample_cap_warning", stdout=out)
+    assert "[CONTOH]" in out.getvalue()
+    (alert,) = shown_alerts()
+    assert alert.headline.startswith("[CONTOH]") and alert.for_city
+    assert timedelta(hours=1, minutes=59) < alert.expires - timezone.now() <= timedelta(hours=2)
+    assert not alert.feed.active  # the poller never fetches the sample's made-up URL
+    snapshot = snapshot_of(session_headers(operator))
+    assert [a["headline"] for a in snapshot["cap_alerts"]] == [alert.headline]
