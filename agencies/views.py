@@ -77,6 +77,20 @@ def minutes_seconds(seconds: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
+# How a share of arrivals within target reads at a glance (issue 37 §9): NENA's 90 % is met;
+# under 70 % an agency is slow enough to be asked why.
+TARGET_MET_PCT, TARGET_WARN_PCT = 90.0, 70.0
+
+
+def target_band(within_target_pct: float | None) -> str:
+    """ "met", "short" or "slow" for the table's colour; "" without a sample."""
+    if within_target_pct is None:
+        return ""
+    if within_target_pct >= TARGET_MET_PCT:
+        return "met"
+    return "short" if within_target_pct >= TARGET_WARN_PCT else "slow"
+
+
 def _table(period: PerformanceFilter) -> list[dict]:
     rows = []
     for row in exports.ranked_rows(period):
@@ -84,6 +98,7 @@ def _table(period: PerformanceFilter) -> list[dict]:
             {
                 **row,
                 "thin": not row["ranked"] and row["arrived"] > 0,
+                "target_band": target_band(row["within_target_pct"]),
                 "shown": {
                     name: minutes_seconds(row[name])
                     for name in (

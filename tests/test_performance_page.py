@@ -96,9 +96,11 @@ def test_the_table_shows_the_selectors_numbers(supervisor_client, make_report):
         "Dishub sampel < 10, tidak diperingkat",
         "3", "3", "3", "3", "0", "0",
         "0:30", "0:46", "5:00", "13:00",
-        "66,7 %", "10:00",
+        "▼ 66,7 %", "10:00",
     ]  # fmt: skip
     assert 'class="unranked thin"' in response.text
+    # Under 70 % within target stands out (issue 37 §9): coloured, and marked ▼.
+    assert 'class="num target-share target-slow"' in response.text
 
 
 def test_ranked_agencies_are_numbered_and_the_others_follow(supervisor_client, make_report):
@@ -312,3 +314,13 @@ def test_the_drilldown_lists_late_synced_and_far_away_field_arrivals(
     assert reports[0].number in table and reports[1].number in table
     assert reports[2].number not in table
     assert "AMB-02" in table and "m</td>" in table
+
+
+@pytest.mark.parametrize(
+    ("pct", "band"), [(None, ""), (100.0, "met"), (90.0, "met"), (89.9, "short"), (70.0, "short"),
+                      (69.9, "slow"), (11.0, "slow")],
+)  # fmt: skip
+def test_the_share_within_target_reads_at_a_glance(pct, band):
+    from agencies.views import target_band
+
+    assert target_band(pct) == band
