@@ -75,7 +75,12 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.ReportCreateSerializer, responses={201: s.ReportSerializer})
     def create(self, request, *args, **kwargs):
-        """Logs the call as a new report and fans it out to its agencies."""
+        """Logs the call as a new report and fans it out to its agencies. With an
+        `Idempotency-Key` (the console sends one per draft), a retry whose first answer was
+        lost gets that answer again and makes no second report (issue 35 §2)."""
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request) -> Response:
         data = s.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with published_reports() as published:
@@ -174,11 +179,15 @@ class CallViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.Gener
     @extend_schema(request=s.CallCreateSerializer, responses={201: s.CallSerializer})
     def create(self, request, *args, **kwargs):
         """Logs a call that created no report (information, prank, ghost, other), or one
-        `attached` to an open report."""
-        data = s.CallCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        call = services.call_log(operator=request.user, **data.validated_data)
-        return Response(s.CallSerializer(call).data, status=status.HTTP_201_CREATED)
+        `attached` to an open report. Honours `Idempotency-Key` as reports do."""
+
+        def log() -> Response:
+            data = s.CallCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            call = services.call_log(operator=request.user, **data.validated_data)
+            return Response(s.CallSerializer(call).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, log)
 
     @extend_schema(
         parameters=[OpenApiParameter("phone", OpenApiTypes.STR, required=True)],
