@@ -13,7 +13,12 @@
   const units = new Map(); // id → { unit, marker }
   let selected = null;
 
-  const map = L.map("map", { zoomControl: !config.wall }).setView(config.map.center, 13);
+  const map = L.map("map", { zoomControl: !config.wall });
+  // The first view is the whole city (every kecamatan, Tembalang and Mijen included), not a
+  // fixed zoom around the centre that leaves the edges out.
+  const cityBounds = L.latLngBounds(Object.values(centroid));
+  if (cityBounds.isValid()) map.fitBounds(cityBounds, { padding: [24, 24] });
+  else map.setView(config.map.center, 13);
   // No internet in the command centre: after a few failed tiles the layer is dropped (no flood
   // of errors) and the markers stand on a plain background with the kecamatan labelled.
   const tiles = L.tileLayer(config.map.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" });
@@ -56,7 +61,7 @@
     wrapper.append(box, ` ${label}`);
     statusBox.append(wrapper);
   }
-  filters.addEventListener("change", () => { for (const id of reports.keys()) placeReport(id); for (const id of units.keys()) placeUnit(id); });
+  filters.addEventListener("change", () => { for (const id of reports.keys()) placeReport(id); for (const id of units.keys()) placeUnit(id); queueDeclutter(); });
   function filterValues() {
     const data = new FormData(filters);
     return { agency: data.get("agency"), priorities: new Set(data.getAll("priority")), statuses: new Set(data.getAll("unit_status")), follow: data.get("follow") };
@@ -117,13 +122,58 @@
     const ring = 0.004 + 0.002 * (unit.id % 3);
     return [home[0] + ring * Math.sin(angle), home[1] + ring * Math.cos(angle)];
   }
-  function unitIcon(unit) {
+  function unitIcon(unit, shift = 0) {
     return L.divIcon({
       className: "unit-marker",
       html: `<span class="unit-icon unit-${unit.status}" data-unit="${escapeHtml(unit.call_sign)}" data-status="${unit.status}">▲ ${escapeHtml(unit.call_sign)}</span>`,
       iconSize: null,
+      // Stacked below the others at the same spot (declutter): the label moves, not the place.
+      iconAnchor: [0, -shift * labelStepPx],
     });
   }
+
+  // --- Declutter: call signs never sit on each other -------------------------------------------
+  // Each label, in call-sign order, takes the free line nearest its place (the marker's place
+  // does not move, its label does): a dozen units in Semarang Tengah piled up.
+  let labelStepPx = 22; // a label's height and a hair: measured (the wall's are larger)
+  const MAX_SHIFT = 16;
+  let declutterQueued = false;
+  function labelWidth(entry) {
+    if (!entry.width) {
+      const label = entry.marker.getElement() && entry.marker.getElement().firstElementChild;
+      entry.width = (label && label.offsetWidth) || 12 + 9 * entry.unit.call_sign.length;
+      if (label && label.offsetHeight) labelStepPx = Math.max(labelStepPx, label.offsetHeight + 1);
+    }
+    return entry.width;
+  }
+  function declutter() {
+    declutterQueued = false;
+    const placed = [];
+    const shown = [...units.values()].filter((entry) => map.hasLayer(entry.marker));
+    shown.sort((a, b) => a.unit.call_sign.localeCompare(b.unit.call_sign));
+    for (const entry of shown) {
+      const at = map.latLngToLayerPoint(entry.marker.getLatLng());
+      const width = labelWidth(entry);
+      const free = (y) => !placed.some((r) => at.x < r.x + r.width && r.x < at.x + width
+        && y < r.y + labelStepPx && r.y < y + labelStepPx);
+      // The nearest free line: on the place, then one below, one above, two below…
+      let shift = 0;
+      for (let k = 1; k <= MAX_SHIFT && !free(at.y + shift * labelStepPx); k += 1) {
+        shift = free(at.y + k * labelStepPx) ? k : -k;
+      }
+      placed.push({ x: at.x, y: at.y + shift * labelStepPx, width });
+      if (entry.shift !== shift) {
+        entry.shift = shift;
+        entry.marker.setIcon(unitIcon(entry.unit, shift));
+      }
+    }
+  }
+  function queueDeclutter() {
+    if (declutterQueued) return;
+    declutterQueued = true;
+    window.setTimeout(declutter, 250); // at most four times a second, however many move
+  }
+  map.on("zoomend", queueDeclutter);
   function upsertUnit(update) {
     const known = units.get(update.id);
     // unit.position carries the position and status only: merged into what is known.
@@ -135,14 +185,15 @@
       const statusChanged = known.unit.status !== unit.status;
       known.unit = unit;
       known.marker.setLatLng(place);
-      if (statusChanged) known.marker.setIcon(unitIcon(unit));
+      if (statusChanged) known.marker.setIcon(unitIcon(unit, known.shift || 0));
     } else {
       const marker = L.marker(place, { icon: unitIcon(unit), keyboard: false, title: unit.call_sign });
       marker.bindTooltip(`${escapeHtml(unit.call_sign)} · ${escapeHtml(agencyName[unit.agency] || unit.agency)}`);
-      units.set(unit.id, { unit, marker });
+      units.set(unit.id, { unit, marker, shift: 0 });
       addFollowOption(unit);
     }
     placeUnit(unit.id);
+    queueDeclutter();
   }
   function placeUnit(id) {
     const { unit, marker } = units.get(id);

@@ -54,6 +54,7 @@ def test_a_moving_unit_moves_on_the_operators_map(page_for, new_page, server_url
     wall.goto(f"{server_url}/map/?wall=1")
     expect(wall.locator('.unit-icon[data-unit="AMB-04"]')).to_be_visible(timeout=5000)
     expect(wall.locator(".topbar")).to_be_hidden()
+    wall.wait_for_timeout(600)  # the call signs are laid out at most four times a second
     screenshot(wall, "live-map-wall-1366")
 
 
@@ -93,3 +94,48 @@ def test_the_board_counts_units_and_the_console_shows_the_unit_sent(
     expect(chip).to_contain_text("DMK-01", timeout=3000)
     expect(chip).to_contain_text("tiba ±")
     screenshot(board, "board-units-1366")
+
+
+OVERLAPPING_LABELS = """() => {
+    const boxes = [...document.querySelectorAll('.unit-icon[data-unit]')]
+        .map((icon) => [icon.dataset.unit, icon.getBoundingClientRect()])
+        .filter(([, box]) => box.width > 0);
+    const pairs = [];
+    boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+        const apart = p.right - 1 <= q.left || q.right - 1 <= p.left
+            || p.bottom - 1 <= q.top || q.bottom - 1 <= p.top;
+        if (!apart) pairs.push(`${a}/${b}`);
+    }));
+    return {count: boxes.length, pairs};
+}"""
+INSIDE_MAP = """(names) => {
+    const map = document.getElementById('map').getBoundingClientRect();
+    const labels = [...document.querySelectorAll('.kec-label')];
+    return names.filter((name) => {
+        const label = labels.find((l) => l.textContent.trim() === name);
+        if (!label) return true;
+        const box = label.getBoundingClientRect();
+        return !(box.left >= map.left && box.right <= map.right
+            && box.top >= map.top && box.bottom <= map.bottom);
+    });
+}"""
+
+
+def test_the_city_fits_its_first_view_and_no_call_sign_hides_another(page_for, server_url):
+    """Issue 37 §8, with no map tiles (no internet here): the first view holds every
+    kecamatan, the units' call signs never lie on each other, and the wall keeps its legend."""
+    operator = page_for("operator", width=1366, height=768)
+    operator.goto(f"{server_url}/map/")
+    expect(operator.locator("#tiles-note")).to_be_visible(timeout=10_000)
+    expect(operator.locator('.unit-icon[data-unit="DMK-01"]')).to_be_visible()
+    assert operator.evaluate(INSIDE_MAP, ["Tembalang", "Mijen", "Tugu", "Genuk"]) == []
+    operator.wait_for_timeout(600)  # the labels are laid out at most four times a second
+    labels = operator.evaluate(OVERLAPPING_LABELS)
+    assert labels["pairs"] == [], labels
+    assert labels["count"] >= 30, labels  # the demo fleet, all drawn
+    screenshot(operator, "live-map-offline-1366")
+    wall = page_for("supervisor", width=1366, height=768)
+    wall.goto(f"{server_url}/map/?wall=1")
+    legend = wall.locator("#legend")
+    expect(legend).to_be_visible()
+    assert legend.bounding_box()["y"] + legend.bounding_box()["height"] <= 768
