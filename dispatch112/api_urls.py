@@ -18,7 +18,7 @@ from interop.api import (
     ReportHandoverView,
 )
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
-from telephony.api import AmlView, AnsweringStatsView, CallEventView
+from telephony.api import AmlView, AnsweringStatsView, CallDismissView, CallEventView
 from units.api.views import AssignmentUnitsView, UnitViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -38,6 +38,11 @@ urlpatterns = [
     path("stats/answering/", AnsweringStatsView.as_view(), name="answering-stats"),
     path("assignments/<int:pk>/units/", AssignmentUnitsView.as_view(), name="assignment-units"),
     path("telephony/events/", CallEventView.as_view(), name="telephony-events"),
+    path(
+        "telephony/calls/<str:call_id>/dismiss/",
+        CallDismissView.as_view(),
+        name="telephony-call-dismiss",
+    ),
     path("aml/", AmlView.as_view(), name="aml"),
     path("alerts/", CapAlertListView.as_view(), name="cap-alerts"),
     path("centres/", PeerCentreListView.as_view(), name="peer-centres"),

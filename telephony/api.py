@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from agencies.api import PerformanceFilterSerializer, performance_filter
 from agencies.roles import Role
-from dispatch112.api import HasRole, IsCommandCentre, JSONParser
+from dispatch112.api import HasRole, IsCommandCentre, IsOperator, JSONParser
 from dispatch112.throttles import TelephonyThrottle
 from reports.api.serializers import AwareDateTime, Text
 
@@ -81,6 +81,32 @@ class CallEventView(APIView):
         }
         answer = PhoneCallSerializer(body).data
         return Response(answer, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
+
+
+class DismissedCallSerializer(serializers.Serializer):
+    call_id = serializers.CharField()
+    state = serializers.CharField()
+    dismissed_at = serializers.DateTimeField()
+    dismissed_by = serializers.CharField()
+
+
+class CallDismissView(APIView):
+    """An operator takes an abandoned call off the consoles (called back, or nothing to do):
+    recorded with who and when, gone from every console it showed on, also after a reload.
+    Dismissing it again answers the same."""
+
+    permission_classes = [IsOperator]
+
+    @extend_schema(request=None, responses={200: DismissedCallSerializer})
+    def post(self, request, call_id: str):
+        call = services.phone_call_dismiss(actor=request.user, call_id=call_id)
+        body = {
+            "call_id": call.call_id,
+            "state": call.state,
+            "dismissed_at": call.dismissed_at,
+            "dismissed_by": call.dismissed_by.get_username(),
+        }
+        return Response(DismissedCallSerializer(body).data)
 
 
 class PlainTextParser(BaseParser):

@@ -2,8 +2,9 @@
 
 * `{"type": "telephony.call", "state": ringing|answered|ended|abandoned, "call_id",
   "caller_phone", "extension", "operator", "ringing_at", "answered_at", "ended_at",
-  "history": {calls_total, prank_count, flagged}}` — to the operator at the extension, or to
-  every operator when the extension is nobody's (or not given);
+  "dismissed_at", "dismissed_by", "history": {calls_total, prank_count, flagged}}` — to the
+  operator at the extension, or to every operator when the extension is nobody's (or not
+  given); a dismissed abandoned call goes out again with `dismissed_at` set;
 * `{"type": "aml.location", "id", "caller_phone", "latitude", "longitude", "accuracy_m",
   "positioning", "confidence_pct", "located_at", "call"}` — the caller's handset position,
   to every operator (the console shows it when the number is the one on its form).
@@ -44,8 +45,10 @@ def call_frame(call: PhoneCall, *, with_history: bool = True) -> dict:
         "ringing_at": _iso(call.ringing_at),
         "answered_at": _iso(call.answered_at),
         "ended_at": _iso(call.ended_at),
+        "dismissed_at": _iso(call.dismissed_at),
+        "dismissed_by": call.dismissed_by.get_username() if call.dismissed_by_id else None,
     }
-    if with_history and call.caller_phone.startswith("+62"):
+    if with_history and call.caller_phone.startswith("+"):  # any E.164 number has a history
         history = phone_history(call.caller_phone, recent=0)
         frame["history"] = {k: history[k] for k in ("calls_total", "prank_count", "flagged")}
     return frame
@@ -64,6 +67,14 @@ def aml_frame(message: AmlMessage) -> dict:
         "located_at": _iso(message.located_at or message.received_at),
         "call": message.call_id,
     }
+
+
+def publish_dismissed_on_commit(call: PhoneCall) -> None:
+    """The consoles that showed the abandoned call take it down (the same audience)."""
+    publish_frame_on_commit(
+        call_frame(call, with_history=False),
+        user_ids=[call.operator_id] if call.operator_id else None,
+    )
 
 
 def publish_call_on_commit(call: PhoneCall, event: str) -> None:
@@ -90,9 +101,13 @@ def snapshot_extra(user) -> dict:
                 state__in=[CallState.RINGING, CallState.ANSWERED],
                 created_at__gte=now - timedelta(hours=2),
             )
-            | Q(state=CallState.ABANDONED, ended_at__gte=now - ABANDONED_SHOWN)
+            | Q(
+                state=CallState.ABANDONED,
+                ended_at__gte=now - ABANDONED_SHOWN,
+                dismissed_at__isnull=True,
+            )
         )
-        .select_related("operator")
+        .select_related("operator", "dismissed_by")
         .order_by("created_at")[:50]
     )
     positions = AmlMessage.objects.filter(

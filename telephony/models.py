@@ -79,6 +79,17 @@ class PhoneCall(models.Model):
     )
     created_at = models.DateTimeField(_("first event at"), auto_now_add=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    # An abandoned call an operator dealt with (called back, or nothing to do): it leaves
+    # every console, and a reload does not bring it back (issue 37 §5).
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dismissed by"),
+    )
 
     class Meta:
         ordering = ["-created_at"]

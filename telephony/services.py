@@ -136,6 +136,25 @@ def _call_event(call_id, event, phone, extension, at) -> tuple[PhoneCall, bool]:
     return call, True
 
 
+def phone_call_dismiss(*, actor, call_id: str) -> PhoneCall:
+    """An operator dealt with a call the caller gave up on (called back, or nothing to do):
+    recorded (who, when) and taken down from every console that showed it. Dismissing it
+    again changes nothing."""
+    if user_role(actor) != Role.OPERATOR:
+        raise ActionForbidden(_("Your role may not do this."))
+    with transaction.atomic():
+        call = (
+            PhoneCall.objects.select_for_update()
+            .select_related("operator", "dismissed_by")
+            .get(call_id=call_id, state=CallState.ABANDONED)
+        )
+        if call.dismissed_at is None:
+            call.dismissed_at, call.dismissed_by = timezone.now(), actor
+            call.save(update_fields=["dismissed_at", "dismissed_by"])
+            live.publish_dismissed_on_commit(call)
+    return call
+
+
 # --- AML ----------------------------------------------------------------------------------------
 
 

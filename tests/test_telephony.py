@@ -163,6 +163,55 @@ def test_a_console_that_reconnects_gets_the_ringing_call_and_the_aml_in_its_snap
     assert snapshot["aml"][0]["latitude"] == -6.98322 and snapshot["aml"][0]["accuracy_m"] == 8
 
 
+# --- A call the caller gave up on, dismissed (issue 37 §5) ---------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dismissed_abandoned_call_leaves_every_console_and_stays_gone(city):
+    """Tutup on one console is recorded (who, when), takes the call off the other operators'
+    consoles live, and a console that reconnects does not get it back."""
+    first, second, pbx_user = OperatorFactory(), OperatorFactory(), TelephonyFactory()
+    from telephony import services
+
+    services.call_event(actor=pbx_user, call_id="a-1", event="ringing", caller_phone=PHONE)
+    services.call_event(actor=pbx_user, call_id="a-1", event="ended", caller_phone=PHONE)
+    headers = session_headers(second)
+    assert [c["call_id"] for c in snapshot_of(headers)["phone_calls"]] == ["a-1"]
+    client = Client()
+    client.force_login(first)
+
+    async def scenario():
+        socket = await connect(headers)
+        await socket.receive_json_from(timeout=5)  # the snapshot
+        dismiss = database_sync_to_async(client.post)
+        answer = await dismiss("/api/v1/telephony/calls/a-1/dismiss/")
+        again = await dismiss("/api/v1/telephony/calls/a-1/dismiss/")
+        got = await received_until_quiet(socket, 0.3, first=1.5)
+        await socket.disconnect()
+        return answer, again, got
+
+    answer, again, got = run(scenario)
+    assert answer.status_code == 200 and answer.json()["dismissed_by"] == first.username
+    assert again.json() == answer.json()  # once: the same who and when
+    call = PhoneCall.objects.get(call_id="a-1")
+    assert call.dismissed_by == first and call.dismissed_at is not None
+    assert [(m["call_id"], m["dismissed_by"]) for m in got] == [("a-1", first.username)]
+    assert snapshot_of(headers)["phone_calls"] == []  # a reload does not bring it back
+
+
+def test_only_an_operator_dismisses_and_only_an_abandoned_call(pbx, operator, supervisor):
+    event(pbx, "r-1", "ringing", caller_phone="081234567890")
+    as_operator, as_supervisor = Client(), Client()
+    as_operator.force_login(operator)
+    as_supervisor.force_login(supervisor)
+    assert as_operator.post("/api/v1/telephony/calls/r-1/dismiss/").status_code == 404  # ringing
+    assert as_operator.post("/api/v1/telephony/calls/nope/dismiss/").status_code == 404
+    event(pbx, "r-1", "ended")
+    assert as_supervisor.post("/api/v1/telephony/calls/r-1/dismiss/").status_code == 403
+    assert pbx.post("/api/v1/telephony/calls/r-1/dismiss/").status_code == 403
+    assert PhoneCall.objects.get(call_id="r-1").dismissed_at is None
+
+
 # --- AML ------------------------------------------------------------------------------------------
 
 
