@@ -23,6 +23,7 @@ LIVE_TYPES = {
     "assignment.overdue": "assignment.updated",
     "report.created": "report.updated",
     "report.closed": "report.updated",
+    "report.edited": "report.updated",
     "call.attached": "report.updated",
     "message.created": "message.created",
     "assignment.departed": "assignment.updated",
@@ -39,7 +40,7 @@ _MESSAGE = MessageSerializer()
 
 def live_payloads(events: list[Event]) -> list[dict]:
     """Payloads for `events` (ordered by id): the report as it is now, the assignment the
-    event is about, and for a chat line the message."""
+    event is about, the event's data, and for a chat line the message."""
     from .publish import report_in_memory
 
     reports = {e.report_id: r for e in events if (r := report_in_memory(e)) is not None}
@@ -80,6 +81,9 @@ def live_payloads(events: list[Event]) -> list[dict]:
             "server_time": server_time,
             "report": report_data[event.report_id],
             "assignment": assignment_data.get(event.assignment_id),
+            # What the event says beyond the report's state: the fields an edit changed, an
+            # attached call's note, a cancellation's reason (never a caller's name or number).
+            "data": event.data,
         }
         if event.kind == "message.created":
             message = messages.get(event.data.get("message"))

@@ -42,8 +42,9 @@ def assignments_escalate_unacknowledged(*, now: datetime | None = None) -> list[
 
 
 def assignments_flag_overdue(*, now: datetime | None = None) -> list[int]:
-    """Flags every assignment whose agency's response target (from the call being received)
-    has passed without arrival on scene. Returns the ids this run flagged."""
+    """Flags every assignment whose agency's response target (from the assignment's
+    `received_at`: the call's, or when an operator added the agency) has passed without
+    arrival on scene. Returns the ids this run flagged."""
     now = now or timezone.now()
     due = []
     for agency_id, target in Agency.objects.values_list("pk", "response_target_seconds"):
@@ -51,7 +52,7 @@ def assignments_flag_overdue(*, now: datetime | None = None) -> list[int]:
             agency_id=agency_id,
             status__in=NOT_ARRIVED,
             overdue_at__isnull=True,
-            report__received_at__lte=now - timedelta(seconds=target),
+            received_at__lte=now - timedelta(seconds=target),
         ).values_list("pk", flat=True)
     return [pk for pk in due if _flag(pk, "overdue_at", "assignment.overdue", now,
                                       status__in=NOT_ARRIVED)]  # fmt: skip

@@ -380,6 +380,9 @@ class Assignment(models.Model):
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     rejected_by = _actor(_("rejected by"))
     reject_reason = models.TextField(_("reject reason"), blank=True, max_length=2000)
+    # Why the command centre took the agency off the report (SPEC §11); empty when the
+    # report's closing cancelled it.
+    cancel_reason = models.TextField(_("cancel reason"), blank=True, max_length=2000)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = _actor(_("cancelled by"))
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)

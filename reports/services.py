@@ -896,6 +896,6 @@ def assignment_reject(*, assignment: Assignment | int, actor: User, reason: str)
     return _transition(assignment, "reject", actor=actor, fields={"reject_reason": reason})
 
 
-def assignment_cancel(*, assignment: Assignment | int, actor: User) -> Assignment:
-    """Any open state → cancelled, by the command centre."""
-    return _transition(assignment, "cancel", actor=actor)
+# The operator's steering of an open report (SPEC §11) lives in its own module; its actions
+# are reached from here like every other service.
+from .steering import assignment_add, assignment_cancel, report_edit  # noqa: E402, F401

@@ -26,6 +26,7 @@ ARGUMENTS = {
     "dispatch": {"eta_minutes": 7, "unit": "Unit Lantas 2"},
     "resolve": {"note": "Arus kembali lancar"},
     "reject": {"reason": "Bukan wilayah kami"},
+    "cancel": {"reason": "Salah kirim"},
 }
 CASES = [(a, s) for a in ALLOWED for s in AssignmentStatus.values]
 
@@ -125,7 +126,9 @@ def test_agency_staff_cannot_cancel_but_an_operator_can_act_for_them(
     dishub_assignment, staff_of, operator
 ):
     with pytest.raises(ActionForbidden):
-        services.assignment_cancel(assignment=dishub_assignment, actor=staff_of("dishub"))
+        services.assignment_cancel(
+            assignment=dishub_assignment, actor=staff_of("dishub"), reason="Salah kirim"
+        )
     # Dishub radios the command centre: the operator records the acknowledgement.
     result = services.assignment_acknowledge(assignment=dishub_assignment, actor=operator)
     assert (result.status, result.acknowledged_by) == ("acknowledged", operator)

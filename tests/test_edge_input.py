@@ -182,19 +182,16 @@ def test_aml_form_keys_with_control_characters_are_refused(pbx):
 @pytest.mark.parametrize(
     ("change", "path"),
     [
-        (lambda d: d["incidentComponent"][0].update(incidentTrackingIdentifier="LAP-1\x00"),
-         "/incidentComponent/0/incidentTrackingIdentifier"),
-        (lambda d: d.update(eidoMessageIdentifier="urn:uuid:1\x1f"), "/eidoMessageIdentifier"),
-        (lambda d: d["incidentComponent"][0].update(incidentSummaryText="Macet\x07"),
-         "/incidentComponent/0/incidentSummaryText"),
-        (lambda d: d["incidentComponent"][0]["x-dispatch112"].update({"k\x00": 1}),
-         "/incidentComponent/0/x-dispatch112/k\\x00"),
-        (lambda d: d["incidentComponent"][0].update(
-            incidentStartTimeStamp="2026-02-30T10:00:00+07:00"),
-         "/incidentComponent/0/incidentStartTimeStamp"),
-        (lambda d: d["incidentComponent"][0].update(
-            incidentStartTimeStamp="2026-12-01T10:00:00+23:00"),
-         "/incidentComponent/0/incidentStartTimeStamp"),
+        (lambda d: d["incidentComponent"].update(internalIncidentId="LAP-1\x00"),
+         "/incidentComponent/internalIncidentId"),
+        (lambda d: d.update({"$id": "urn:uuid:1\x1f"}), "/$id"),
+        (lambda d: d["incidentComponent"].update(incidentTypeInternalText="Macet\x07"),
+         "/incidentComponent/incidentTypeInternalText"),
+        (lambda d: d["incidentComponent"].update({"k\x00": 1}), "/incidentComponent/k\\x00"),
+        (lambda d: d["callComponent"][0].update(callStartTimestamp="2026-02-30T10:00:00+07:00"),
+         "/callComponent/0/callStartTimestamp"),
+        (lambda d: d["callComponent"][0].update(callStartTimestamp="2026-12-01T10:00:00+23:00"),
+         "/callComponent/0/callStartTimestamp"),
     ],
 )  # fmt: skip
 def test_eido_refuses_control_characters_and_bad_dates_naming_where(

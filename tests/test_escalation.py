@@ -52,7 +52,11 @@ def test_timeouts_come_from_settings(make_report, settings):
 def test_a_handled_assignment_is_never_escalated(make_report, staff_of, operator, handled):
     assignment = make_report(category="kebakaran", priority=1).assignments.get()
     actor = operator if handled == "cancel" else staff_of("damkar")
-    arguments = {"reject": {"reason": "Bukan wewenang"}, "dispatch": {"eta_minutes": 3}}
+    arguments = {
+        "reject": {"reason": "Bukan wewenang"},
+        "dispatch": {"eta_minutes": 3},
+        "cancel": {"reason": "Salah kirim"},
+    }
     getattr(services, f"assignment_{handled}")(
         assignment=assignment, actor=actor, **arguments.get(handled, {})
     )

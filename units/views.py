@@ -24,11 +24,12 @@ from reports import access
 
 # Version of the cached app shell: bump it when the shell's files change in a way the
 # network-first fetch would not pick up (the worker refreshes every file it serves anyway).
-SHELL_VERSION = "field-1"
+SHELL_VERSION = "field-2"
 SHELL_FILES = (
     "css/app.css",
     "css/field.css",
     "js/live.js",
+    "js/fresh.js",
     "js/field.js",
     "img/icon.svg",
     "img/icon-192.png",

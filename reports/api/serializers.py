@@ -9,6 +9,7 @@ from reports.models import (
     Call,
     CallOutcome,
     CloseReason,
+    Event,
     LocationSource,
     Message,
     Report,
@@ -81,6 +82,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "rejected_at",
             "reject_reason",
             "cancelled_at",
+            "cancel_reason",
             "escalated_at",
             "overdue_at",
         ]
@@ -284,3 +286,43 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["id", "report", "author", "author_agency", "body", "created_at"]
         read_only_fields = ["id", "report", "author", "author_agency", "created_at"]
+
+
+class ReportEditSerializer(serializers.Serializer):
+    """PATCH /reports/{id}/ (SPEC §11): only the fields sent are changed."""
+
+    description = Text(max_length=4000, required=False)
+    address = Text(max_length=300, required=False)
+    kecamatan = Text(max_length=40, required=False, allow_blank=True, allow_null=True)
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    priority = serializers.IntegerField(required=False, min_value=1, max_value=3)
+
+
+class AssignmentAddSerializer(serializers.Serializer):
+    agency = Text(max_length=32, help_text="The agency's code.")
+    note = Text(max_length=2000, required=False, allow_blank=True)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = Text(max_length=2000, help_text="What the agency is told.")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """One line of a report's timeline. `data` never holds a caller's name or number."""
+
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+    agency = serializers.CharField(source="assignment.agency.code", read_only=True, default=None)
+
+    class Meta:
+        model = Event
+        fields = ["id", "kind", "created_at", "actor", "actor_name", "assignment", "agency", "data"]
+        read_only_fields = fields
+
+    def get_actor_name(self, event) -> str | None:
+        if event.actor is None:
+            return None
+        return event.actor.get_full_name() or event.actor.get_username()

@@ -2,6 +2,7 @@
 service or selector, serialise. Who sees what comes from reports.access."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,6 +17,7 @@ from dispatch112.api import HasRole, IsCommandCentre, IsOperator
 from dispatch112.idempotency import idempotent
 from notifications.publish import published_reports
 from reports import access, privacy, selectors, services
+from reports.models import AssignmentStatus
 from reports.phone import normalize_phone
 
 from . import serializers as s
@@ -90,14 +92,57 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return Response(published[report.pk], status=status.HTTP_201_CREATED)
         return self._report_response(report, status.HTTP_201_CREATED)
 
+    def _operator_only(self, request) -> None:
+        # Not IsOperator in get_permissions: a report outside the user's visibility must be
+        # a 404 first; a role problem is then a 403, before the body is read (never a 400).
+        if user_role(request.user) != Role.OPERATOR:
+            raise PermissionDenied
+
+    @extend_schema(request=s.ReportEditSerializer, responses={200: s.ReportSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        """Corrects an open report (SPEC §11): description, address, kecamatan, pin,
+        priority; the agencies on it get `report.updated` naming the changed fields."""
+        report = self.get_object()
+        self._operator_only(request)
+        data = s.ReportEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.report_edit(actor=request.user, report=report, **data.validated_data)
+        return self._report_response(report)
+
+    @extend_schema(request=s.AssignmentAddSerializer, responses={201: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def assignments(self, request, pk=None):
+        """Adds an agency to the open report: a new `notified` assignment (409 if the agency
+        is already on it)."""
+        report = self.get_object()
+        self._operator_only(request)
+        data = s.AssignmentAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_add(
+            actor=request.user, report=report, **data.validated_data
+        )
+        return Response(s.AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.EventSerializer(many=True)})
+    @action(detail=True, pagination_class=None, filterset_class=None)
+    def events(self, request, pk=None):
+        """The report's timeline, oldest first: the events the user may see of it."""
+        report = self.get_object()
+        events = (
+            access.events_visible_to(access.viewer_of(request))
+            .filter(report=report)
+            .select_related("actor", "assignment__agency")
+            .order_by("pk")
+        )
+        return Response(s.EventSerializer(events, many=True).data)
+
     @extend_schema(request=s.ReportCloseSerializer, responses={200: s.ReportSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Closes the report (resolved, prank, ghost, information, non_emergency, duplicate)
         and cancels its open assignments."""
         report = self.get_object()
-        if user_role(request.user) != Role.OPERATOR:
-            raise PermissionDenied  # before reading the body: a role problem is not a 400
+        self._operator_only(request)
         data = s.ReportCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.report_close(actor=request.user, report=report, **data.validated_data)
@@ -209,14 +254,26 @@ ACTION_INPUT = {
     "depart": s.FieldStepSerializer,
     "arrive": s.FieldStepSerializer,
     "resolve": s.ResolveSerializer,
+    "cancel": s.CancelSerializer,
 }
+
+# The agency queue (SPEC §11): waiting for the agency's action first, then under way, then
+# finished; P1 before P2 before P3; then oldest first.
+QUEUE_RANK = Case(
+    When(status=AssignmentStatus.NOTIFIED, then=Value(0)),
+    When(status__in=[AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.DISPATCHED,
+                     AssignmentStatus.ON_SCENE], then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)  # fmt: skip
 
 
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Agency staff see and act on their own agency's assignments only (others: 404); a
     field officer on those their unit serves now, and sees those they acted on themselves
     (reports.access.own_assignments). Every action takes an
-    `Idempotency-Key` header: a replayed key gets the first answer and changes nothing."""
+    `Idempotency-Key` header: a replayed key gets the first answer and changes nothing.
+    Listed in queue order (QUEUE_RANK)."""
 
     serializer_class = s.AssignmentSerializer
     filterset_class = AssignmentFilter
@@ -225,7 +282,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             access.own_assignments(access.viewer_of(self.request))
             .select_related("agency", "report")
-            .order_by("-notified_at", "-pk")
+            .annotate(queue_rank=QUEUE_RANK)
+            .order_by("queue_rank", "report__priority", "notified_at", "pk")
         )
 
     def get_permissions(self):
@@ -277,3 +335,9 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._act(request, "reject")
+
+    @extend_schema(request=s.CancelSerializer, responses={200: s.AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """The command centre takes the agency off the report, telling it why."""
+        return self._act(request, "cancel")

@@ -5,6 +5,7 @@
   const gettext = window.gettext || ((s) => s);
   const interpolate = window.interpolate || ((s) => s);
   const UI = window.DispatchUI;
+  const Fresh = window.DispatchFresh;
   const own = config.agency.code;
   const target = config.agency.response_target_seconds;
   const agencyName = Object.fromEntries(config.agencies.map((a) => [a.code, a.short_name]));
@@ -84,6 +85,11 @@
   function onEvent(event) {
     if (event.type === "unit.updated") { fleet.set(event.unit.id, event.unit); renderFleet(); renderManage(); return; }
     if (!event.report) return;
+    // What the command centre changed (an edit, a later caller's words): marked until seen.
+    if (Fresh && Fresh.take(event)) {
+      for (const card of cards.values()) if (card.dataset.reportId === String(event.report.id)) delete card.dataset.version;
+      beep();
+    }
     const before = event.assignment && queue.has(event.assignment.id);
     upsertFromReport(event.report);
     if (event.type === "assignment.created" && event.assignment && event.assignment.agency === own && !before) {
@@ -102,10 +108,11 @@
 
   // --- The queue ------------------------------------------------------------------------------------
   function order(a, b) {
-    // Escalated or overdue first, then new work, then by priority and age.
-    const rank = (entry) => (UI.alarming(entry.assignment) ? 0 : entry.assignment.status === "notified" ? 1 : 2);
+    // SPEC §11, as GET /api/v1/assignments/ lists it: waiting for us first, then under way;
+    // P1 before P2 before P3; then oldest. An alarm shows on the card, never above a new P1.
+    const rank = (entry) => (entry.assignment.status === "notified" ? 0 : 1);
     return rank(a) - rank(b) || a.report.priority - b.report.priority
-      || a.report.received_at.localeCompare(b.report.received_at);
+      || a.assignment.notified_at.localeCompare(b.assignment.notified_at) || a.assignment.id - b.assignment.id;
   }
 
   function render() {
@@ -139,6 +146,7 @@
     const status = assignment.status;
     card.className = `assignment p${report.priority} ${status}${UI.alarming(assignment) ? " escalated" : ""}`;
     card.dataset.report = report.number;
+    card.dataset.reportId = report.id;
     card.dataset.assignment = assignment.id;
     if (card.dataset.status === status && card.dataset.version === versionOf(entry)) return;
     const keepForm = card.dataset.status === status ? card.querySelector("form.inline") : null;
@@ -150,6 +158,7 @@
     head.className = "card-head";
     head.append(text("span", "badge", `P${report.priority}`), text("strong", "", report.category_name),
       text("span", "hint", report.number), text("span", `chip ${status}`, config.labels.assignment[status]));
+    withFresh(head, report, "priority");
     card.append(head);
     const alarm = UI.alarm(assignment);
     if (alarm) {  // in words and an icon, not only in red (issue 17 §4)
@@ -158,8 +167,14 @@
         ? gettext("no unit on scene yet") : gettext("nobody acknowledged it in time"));
       card.append(line);
     }
-    card.append(text("p", "where", report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")));
-    card.append(text("p", "what", report.description));
+    card.append(withFresh(text("p", "where", report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")), report, "where"));
+    card.append(withFresh(text("p", "what", report.description), report, "what"));
+    for (const call of Fresh ? Fresh.notes(report.id) : []) {
+      const line = text("p", "later-call", interpolate(gettext("Another caller (%(time)s): %(note)s"),
+        { time: UI.time(call.at), note: call.note || "–" }, true));
+      if (call.fresh) withFresh(line, report, "calls");
+      card.append(line);
+    }
 
     const clocks = document.createElement("p");
     clocks.className = "clocks";
@@ -201,6 +216,31 @@
     card.append(text("p", "card-error", ""));
     if (keepForm) card.append(keepForm);
   }
+
+  /** Appends the "informasi baru" mark to `element` while that part of the report is unseen. */
+  function withFresh(element, report, part) {
+    const mark = Fresh && Fresh.badge(report.id, part);
+    if (mark) element.append(" ", mark);
+    return element;
+  }
+
+  // Seen: the viewer touched the card (or opened its details); the marks go at once.
+  function markSeen(reportId) {
+    if (!Fresh || !Fresh.seen(reportId)) return;
+    for (const card of cards.values()) {
+      if (card.dataset.reportId !== String(reportId)) continue;
+      card.querySelectorAll("mark.fresh").forEach((mark) => mark.remove());
+      delete card.dataset.version;
+    }
+  }
+  document.getElementById("queue").addEventListener("pointerdown", (event) => {
+    const card = event.target.closest("li[data-report-id]");
+    if (card) markSeen(Number(card.dataset.reportId));
+  });
+  document.getElementById("queue").addEventListener("focusin", (event) => {
+    const card = event.target.closest("li[data-report-id]");
+    if (card) markSeen(Number(card.dataset.reportId));
+  });
 
   function versionOf(entry) {
     return JSON.stringify([entry.assignment, entry.report.assignments.map((a) => [a.agency, a.status])]);
@@ -393,6 +433,7 @@
   }
 
   async function openDetail(report) {
+    markSeen(report.id);
     detailReport = report.id;
     messageIds.clear();
     document.getElementById("messages").replaceChildren();

@@ -102,6 +102,8 @@
     if (!state.receivedAt) {
       state.receivedAt = now();
       saveDraft();
+      // A call comes first: the report's view steps aside until it is sent or logged.
+      document.dispatchEvent(new CustomEvent("console:call", { detail: { active: true } }));
     }
     renderClock();
   }
@@ -134,6 +136,7 @@
     localStorage.removeItem(DRAFT_KEY);
     renderClock();
     renderAml();
+    document.dispatchEvent(new CustomEvent("console:call", { detail: { active: false } }));
   }
 
   function newCall() {
@@ -787,6 +790,25 @@
       const row = document.createElement("tr");
       row.className = `p${report.priority}${alarming(report) ? " alarm-row" : ""}`;
       row.dataset.report = report.number;
+      row.dataset.reportId = report.id;
+      // Click, or Enter on the focused row: the report's view (report_view.js).
+      row.tabIndex = 0;
+      row.setAttribute("aria-label", interpolate(gettext("%(number)s: open its view"), { number: report.number }, true));
+      if (window.DispatchReportView && window.DispatchReportView.current() === report.id) row.classList.add("viewing");
+      row.addEventListener("click", (event) => {
+        if (!event.target.closest("button") && window.DispatchReportView) window.DispatchReportView.open(report.id);
+      });
+      row.addEventListener("keydown", (event) => {
+        if (event.target !== row) return;
+        if (event.key === "Enter" && !event.ctrlKey && !event.metaKey && window.DispatchReportView) {
+          event.preventDefault();
+          window.DispatchReportView.open(report.id);
+        } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          event.preventDefault();
+          const next = event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling;
+          if (next) next.focus();
+        }
+      });
       // Two lines per cell keep the list beside the form at 1366 px: the number never wraps.
       const cells = [[report.number, formatTime(report.received_at), "number"], [`P${report.priority}`, "", "priority"],
         [report.category_name, report.address + (report.kecamatan_name ? `, ${report.kecamatan_name}` : "")
@@ -906,6 +928,10 @@
     if (event.key === DRAFT_KEY && event.newValue === null && !isDirty()) resetForm();
   });
 
+  // What the report's view (report_view.js) shares with the console.
+  window.DispatchConsole = { api, say, formatTime, closeReport, handOver, failureMessage,
+    reload: loadOpenReports, hasPeers: () => (config.peer_centres || []).length > 0, isDirty };
+
   fillKecamatan();
   renderChips();
   renderDuplicates();
@@ -919,6 +945,7 @@
   const reloadSoon = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(loadOpenReports, 150); };
   const onEvent = (event) => {
     if (!event.report) return; // a unit's own event: the open reports did not change
+    document.dispatchEvent(new CustomEvent("dispatch:event", { detail: event }));
     if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") window.DispatchUI.beep(true);
     reloadSoon();
   };
@@ -928,6 +955,7 @@
     for (const frame of snapshot.aml || []) onAml(frame);
     renderIncoming();
     reloadSoon();
+    document.dispatchEvent(new CustomEvent("dispatch:snapshot"));
   };
   const onLive = (frame) => {
     if (frame.type === "telephony.call") onPhoneCall(frame, true);

@@ -135,7 +135,13 @@
       },
       onEvent(event) {
         if (event.type === "unit.updated") units.set(event.unit.id, event.unit);
-        else if (event.report) take(event.report);
+        else if (event.report) {
+          take(event.report);
+          // What the command centre changed, marked "informasi baru" until the crew sees it.
+          if (window.DispatchFresh && window.DispatchFresh.take(event) && event.report.id === shownReport()) {
+            if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+          }
+        }
         if (event.type === "message.created" && event.message && event.report && event.report.id === chatFor) {
           addMessage(event.message);
         }
@@ -224,6 +230,22 @@
     }
   }
 
+  function freshMark(element, report, part) {
+    const mark = window.DispatchFresh && window.DispatchFresh.badge(report.id, part);
+    if (mark) element.append(" ", mark);
+  }
+  function shownReport() {
+    const job = currentJob();
+    return job ? job.report.id : null;
+  }
+  // Seen: the crew touched the job; the marks go at once.
+  $("job").addEventListener("pointerdown", () => {
+    const reportId = shownReport();
+    if (reportId !== null && window.DispatchFresh && window.DispatchFresh.seen(reportId)) {
+      document.querySelectorAll("#job mark.fresh").forEach((mark) => mark.remove());
+    }
+  });
+
   function renderChoices() {
     const list = $("unit-choices");
     list.replaceChildren();
@@ -246,6 +268,18 @@
     $("job-category").textContent = report.category_name;
     $("job-address").textContent = [report.address, report.kecamatan_name].filter(Boolean).join(", ");
     $("job-description").textContent = report.description;
+    freshMark($("job-address"), report, "where");
+    freshMark($("job-description"), report, "what");
+    freshMark($("job-category"), report, "priority");
+    const calls = $("job-calls");
+    calls.replaceChildren();
+    for (const call of window.DispatchFresh ? window.DispatchFresh.notes(report.id) : []) {
+      const line = document.createElement("li");
+      line.textContent = interpolate(gettext("Another caller (%(time)s): %(note)s"),
+        { time: UI.time(call.at), note: call.note || "–" }, true);
+      if (call.fresh) freshMark(line, report, "calls");
+      calls.append(line);
+    }
     if (!$("job-caller").dataset.revealed || $("job-caller").dataset.report !== String(report.id)) {
       $("job-caller").textContent = `${report.caller_name || gettext("Anonymous caller")} · ${report.caller_phone}`;
       $("job-caller").dataset.report = report.id;

@@ -63,7 +63,7 @@ def test_two_sends_of_one_draft_at_once_make_one_report(operator, city):
     def send():
         client = Client()
         client.force_login(operator)
-        barrier.wait()
+        barrier.wait(timeout=10)
         try:
             answers.append(client.post(URL, VALID, content_type="application/json", headers=KEY))
         finally:

@@ -17,8 +17,10 @@ SPEC_OPERATIONS = {
     "/api/v1/categories/": {"get"},
     "/api/v1/kecamatan/": {"get"},
     "/api/v1/reports/": {"get", "post"},
-    "/api/v1/reports/{id}/": {"get"},
+    "/api/v1/reports/{id}/": {"get", "patch"},
     "/api/v1/reports/{id}/close/": {"post"},
+    "/api/v1/reports/{id}/assignments/": {"post"},
+    "/api/v1/reports/{id}/events/": {"get"},
     "/api/v1/reports/{id}/messages/": {"get", "post"},
     "/api/v1/reports/duplicates/": {"get"},
     "/api/v1/calls/": {"get", "post"},
@@ -30,6 +32,7 @@ SPEC_OPERATIONS = {
     "/api/v1/assignments/{id}/arrive/": {"post"},
     "/api/v1/assignments/{id}/resolve/": {"post"},
     "/api/v1/assignments/{id}/reject/": {"post"},
+    "/api/v1/assignments/{id}/cancel/": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 PUBLIC = expect(
@@ -74,7 +77,8 @@ def test_the_schema_has_every_spec_operation_and_no_writes_on_configuration(sche
         assert methods <= operations[path], path
     for path in ("/api/v1/agencies/", "/api/v1/categories/", "/api/v1/kecamatan/"):
         assert operations[path] == {"get"}
-    assert operations["/api/v1/reports/{id}/"] == {"get"}  # no edits or deletes
+    # An operator corrects a report (SPEC §11); nobody replaces or deletes one.
+    assert operations["/api/v1/reports/{id}/"] == {"get", "patch"}
 
 
 def test_the_schema_describes_inputs_and_outputs(schema):
