@@ -35,20 +35,24 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  /** Returns {ok, status, data}; throws on a network failure or timeout. */
-  async function api(method, url, body) {
+  /** Returns {ok, status, data, retryAfter}; throws on a network failure or timeout. The
+   * page's language goes with it: the API's errors are shown in the language the page speaks,
+   * whatever the browser's own (issue 37 §1). */
+  async function api(method, url, body, headers = {}) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
     try {
       const response = await fetch(url, {
         method, credentials: "same-origin", signal: controller.signal,
         headers: { "Content-Type": "application/json", Accept: "application/json",
-                   "X-CSRFToken": csrfToken() },
+                   "Accept-Language": document.documentElement.lang || "id",
+                   "X-CSRFToken": csrfToken(), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       let data = null;
       try { data = await response.json(); } catch (error) { data = null; }
-      return { ok: response.ok, status: response.status, data };
+      const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+      return { ok: response.ok, status: response.status, data, retryAfter };
     } finally {
       clearTimeout(timer);
     }
@@ -123,7 +127,7 @@
   function resetForm() {
     form.reset();
     clearErrors();
-    Object.assign(state, { receivedAt: null, category: null, agencies: new Set(),
+    Object.assign(state, { receivedAt: null, draftKey: null, category: null, agencies: new Set(),
       agenciesTouched: false, latitude: null, longitude: null, duplicates: [],
       locationSource: "", locationAccuracy: null });
     fields.category.value = "";
@@ -151,7 +155,7 @@
   function saveDraft() {
     if (!isDirty()) { localStorage.removeItem(DRAFT_KEY); return; }
     localStorage.setItem(DRAFT_KEY, JSON.stringify({
-      receivedAt: state.receivedAt && state.receivedAt.toISOString(),
+      receivedAt: state.receivedAt && state.receivedAt.toISOString(), key: state.draftKey,
       phone: fields.phone.value, name: fields.name.value, categoryText: fields.category.value,
       category: state.category, agencies: [...state.agencies], agenciesTouched: state.agenciesTouched,
       priority: fields.priority.value, kecamatan: fields.kecamatan.value,
@@ -166,6 +170,7 @@
     try { draft = JSON.parse(localStorage.getItem(DRAFT_KEY) || "null"); } catch (error) { draft = null; }
     if (!draft) return;
     state.receivedAt = draft.receivedAt ? new Date(draft.receivedAt) : null;
+    state.draftKey = draft.key || null; // a send whose answer was lost is the same report
     fields.phone.value = draft.phone || "";
     fields.name.value = draft.name || "";
     fields.category.value = draft.categoryText || "";
@@ -253,7 +258,7 @@
     state.busy = true;
     $("#submit-report").disabled = true;
     try {
-      const result = await api("POST", url, body);
+      const result = await sendOnce(url, body);
       if (result.ok) {
         const message = success(result.data);
         resetForm();
@@ -271,6 +276,36 @@
       state.busy = false;
       $("#submit-report").disabled = false;
     }
+  }
+
+  /** One draft is one report however often it is sent (issue 35 §2): it carries its own
+   * Idempotency-Key, and a send whose answer was lost (the network) or that was asked to wait
+   * (429, after an outage) is sent again with the same key — the server answers a repeat with
+   * the first answer and makes nothing twice. Bounded: a few tries within ~15 s. */
+  const RETRY_DELAYS_MS = [1000, 3000, 6000];
+  async function sendOnce(url, body) {
+    const key = { "Idempotency-Key": draftKey() };
+    for (let attempt = 0; ; attempt += 1) {
+      let result;
+      try {
+        result = await api("POST", url, body, key);
+      } catch (error) {
+        if (attempt >= RETRY_DELAYS_MS.length) throw error;
+        await sleep(RETRY_DELAYS_MS[attempt]);
+        continue;
+      }
+      if (result.status !== 429 || attempt >= RETRY_DELAYS_MS.length) return result;
+      await sleep(Math.min(10, Math.max(1, result.retryAfter)) * 1000);
+    }
+  }
+  function sleep(ms) { return new Promise((resolve) => { setTimeout(resolve, ms); }); }
+  function draftKey() {
+    if (!state.draftKey) {
+      state.draftKey = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
+        : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+      saveDraft();
+    }
+    return state.draftKey;
   }
 
   // --- Incident type with type-ahead ---------------------------------------------------------------
@@ -504,7 +539,7 @@
   };
 
   function onPhoneCall(frame, live) {
-    if (frame.state === "ended") phoneCalls.delete(frame.call_id);
+    if (frame.state === "ended" || frame.dismissed_at) phoneCalls.delete(frame.call_id);
     else phoneCalls.set(frame.call_id, frame);
     if (live && frame.state === "ringing") window.DispatchUI.beep(Boolean(frame.history && frame.history.flagged));
     if (live && frame.state === "answered" && frame.operator === config.username) openPhoneCall(frame, false);
@@ -563,7 +598,19 @@
       button.tabIndex = -1;
       if (frame.state === "abandoned") {
         button.textContent = gettext("Dismiss");
-        button.addEventListener("click", () => { phoneCalls.delete(frame.call_id); renderIncoming(); });
+        // Recorded on the server (who, when): gone from every console, and after a reload.
+        button.addEventListener("click", async () => {
+          button.disabled = true;
+          const result = await api("POST", `/api/v1/telephony/calls/${encodeURIComponent(frame.call_id)}/dismiss/`)
+            .catch(() => null);
+          if (result && (result.ok || result.status === 404)) {
+            phoneCalls.delete(frame.call_id);
+            renderIncoming();
+          } else {
+            button.disabled = false;
+            say(result ? failureMessage(result) : OFFLINE(), "error");
+          }
+        });
         item.append(button);
       } else if (frame.state === "answered" && !(frame.opened && e164(fields.phone.value) === frame.caller_phone)) {
         button.textContent = gettext("Open this call");
