@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -127,10 +128,9 @@ def _send(peer: PeerCentre, document: dict) -> str:
         }
         raise HandoverFailed(f"{message}{f' — {detail}' if detail else ''}") from error
     except (urllib.error.URLError, OSError, TimeoutError) as error:
-        reason = getattr(error, "reason", error)
         raise HandoverFailed(
             _("%(centre)s could not be reached (%(reason)s). The report stays open here.")
-            % {"centre": name, "reason": reason}
+            % {"centre": name, "reason": _unreachable(error)}
         ) from error
     number = answer.get("number") if isinstance(answer, dict) else None
     if not isinstance(number, str) or not number.strip():
@@ -208,3 +208,18 @@ def _origin(peer: PeerCentre, incoming: eido.Incoming) -> str:
     if incoming.number:
         return f"{peer.name}: {incoming.number}"[:200]
     return f"{peer.name} ({incoming.sender}): {incoming.reference}"[:200]
+
+
+def _unreachable(error: Exception) -> str:
+    """Why a peer could not be reached, in words for the operator: never the exception's text
+    ("[Errno 111] Connection refused" is no reason a person can act on)."""
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, TimeoutError) or isinstance(error, TimeoutError):
+        return _("no answer within %(seconds)s s") % {
+            "seconds": f"{settings.DISPATCH_HANDOVER_TIMEOUT_SECONDS:g}"
+        }
+    if isinstance(reason, ConnectionRefusedError):
+        return _("nothing answers at its address")
+    if isinstance(reason, socket.gaierror):
+        return _("its address cannot be found: check the URL set for it")
+    return _("the network failed on the way")

@@ -544,9 +544,9 @@ def test_a_report_handed_over_arrives_routed_on_the_other_centre(two_centres):
 @pytest.mark.parametrize(
     ("centre", "says"),
     [
-        ("mati", "tidak dapat dihubungi"),  # nothing listens there
+        ("mati", "tidak dapat dihubungi (tidak ada yang menjawab di alamatnya)"),  # nothing there
         ("salah", "token kita ditolak (HTTP 401)"),  # the peer refuses our token
-        ("hening", "tidak dapat dihubungi (timed out)"),  # it never answers
+        ("hening", "tidak dapat dihubungi (tidak menjawab dalam 2 detik)"),  # it never answers
     ],
 )
 def test_a_peer_that_cannot_take_it_leaves_the_report_open(two_centres, centre, says):
