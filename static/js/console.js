@@ -70,6 +70,8 @@
     }
     return (result.data && result.data.detail) || gettext("The request was refused.");
   }
+  const RETRYING = () => gettext(
+    "The server cannot be reached: trying again by itself. The draft is kept in this browser.");
   const OFFLINE = () => gettext(
     "The server cannot be reached. The draft is kept in this browser: send again with Ctrl+Enter.");
 
@@ -258,7 +260,7 @@
     state.busy = true;
     $("#submit-report").disabled = true;
     try {
-      const result = await sendOnce(url, body);
+      const result = await sendOnce(url, body, () => say(RETRYING(), "error"));
       if (result.ok) {
         const message = success(result.data);
         resetForm();
@@ -283,7 +285,7 @@
    * (429, after an outage) is sent again with the same key — the server answers a repeat with
    * the first answer and makes nothing twice. Bounded: a few tries within ~15 s. */
   const RETRY_DELAYS_MS = [1000, 3000, 6000];
-  async function sendOnce(url, body) {
+  async function sendOnce(url, body, retrying) {
     const key = { "Idempotency-Key": draftKey() };
     for (let attempt = 0; ; attempt += 1) {
       let result;
@@ -291,10 +293,12 @@
         result = await api("POST", url, body, key);
       } catch (error) {
         if (attempt >= RETRY_DELAYS_MS.length) throw error;
+        retrying();
         await sleep(RETRY_DELAYS_MS[attempt]);
         continue;
       }
       if (result.status !== 429 || attempt >= RETRY_DELAYS_MS.length) return result;
+      retrying();
       await sleep(Math.min(10, Math.max(1, result.retryAfter)) * 1000);
     }
   }
@@ -709,26 +713,20 @@
   }
 
   async function closeReport(report, reason) {
+    // The product's own dialog, never the browser's confirm(): Enter closes, Esc keeps it open.
+    const answer = await askClose(report, reason);
+    if (answer === null) return;
     const body = { reason };
     if (reason === "duplicate") {
-      const number = window.prompt(gettext("Number of the original report (e.g. LAP-20250101-0001):"));
-      if (!number) return;
-      const found = await api("GET", `/api/v1/reports/?number=${encodeURIComponent(number.trim())}`);
-      if (!found.ok || !found.data.results.length) {
-        say(interpolate(gettext("No report %(number)s."), { number }, true), "error");
+      const found = await api("GET", `/api/v1/reports/?number=${encodeURIComponent(answer.original)}`)
+        .catch(() => null);
+      if (!found || !found.ok || !found.data.results.length) {
+        say(interpolate(gettext("No report %(number)s."), { number: answer.original }, true), "error");
         return;
       }
       body.duplicate_of = found.data.results[0].id;
-    } else if (report.source === "open311") {
-      // A city app shows its public what happened: the operator may write it a note of its
-      // own (never the internal notes, which may name the caller).
-      const publicNote = await askPublicNote(report, reason);
-      if (publicNote === null) return;
-      if (publicNote) body.public_note = publicNote;
-    } else if (!window.confirm(interpolate(gettext("Close %(number)s as “%(reason)s”?"),
-        { number: report.number, reason: config.labels.close[reason] }, true))) {
-      return;
     }
+    if (answer.publicNote) body.public_note = answer.publicNote;
     try {
       const result = await api("POST", `/api/v1/reports/${report.id}/close/`, body);
       if (result.ok) say(interpolate(gettext("%(number)s closed."), { number: report.number }, true), "ok");
@@ -740,19 +738,29 @@
     loadOpenReports();
   }
 
-  /** Asks, in #close-dialog, for the note a city app's public reads: the text ("" for none),
-   * or null when the operator cancels. */
-  function askPublicNote(report, reason) {
+  /** Asks, in #close-dialog, to close `report` as `reason`: {publicNote, original} — the note a
+   * city app's public reads (Open311 reports only: never the internal notes, which may name
+   * the caller), the original's number for a duplicate — or null when the operator cancels. */
+  function askClose(report, reason) {
     const dialog = $("#close-dialog");
     const note = $("#close-public-note");
+    const original = $("#close-original");
+    const forPublic = report.source === "open311";
+    const duplicate = reason === "duplicate";
     $("#close-number").textContent = report.number;
     $("#close-reason").textContent = config.labels.close[reason];
+    $("#close-public").hidden = !forPublic;
+    $("#close-duplicate").hidden = !duplicate;
+    original.required = duplicate;
     note.value = "";
+    original.value = "";
     dialog.returnValue = "";
     return new Promise((resolve) => {
-      dialog.addEventListener("close", () => resolve(dialog.returnValue === "close" ? note.value.trim() : null),
-        { once: true });
+      dialog.addEventListener("close", () => resolve(dialog.returnValue !== "close" ? null
+        : { publicNote: forPublic ? note.value.trim() : "", original: original.value.trim() }),
+      { once: true });
       dialog.showModal();
+      (duplicate ? original : forPublic ? note : dialog.querySelector('button[value="close"]')).focus();
     });
   }
 

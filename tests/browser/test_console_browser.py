@@ -218,11 +218,30 @@ def test_the_operator_closes_a_prank_report_from_the_open_list(page_for, demo_re
         address="Jl. Imam Bonjol",
     )
     page = page_for("operator")
-    page.on("dialog", lambda dialog: dialog.accept())
     row = page.locator("#open-reports tr", has_text=report.number)
     row.get_by_role("button", name="iseng").click()
+    # The product's own dialog (issue 37 §10), not the browser's: Enter closes.
+    dialog = page.locator("#close-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(report.number)
+    expect(page.locator("#close-public")).to_be_hidden()  # a 112 call: no note for the public
+    page.keyboard.press("Enter")
     expect(page.locator("#form-status")).to_contain_text(f"{report.number} ditutup")
     expect(row).to_have_count(0)
     report.refresh_from_db()
     assert (report.status, report.close_reason) == ("closed", "prank")
     assert set(report.assignments.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_a_duplicate_is_closed_naming_its_original_in_the_consoles_dialog(page_for, demo_report):
+    """No window.prompt() (issue 37 §10): the close dialog asks for the original's number."""
+    original = demo_report(category="kebakaran", description="Gudang terbakar", address="Jl. A")
+    second = demo_report(category="kebakaran", description="Asap dari gudang", address="Jl. A")
+    page = page_for("operator")
+    row = page.locator("#open-reports tr", has_text=second.number)
+    row.get_by_role("button", name="duplikat").click()
+    page.get_by_label("Nomor laporan asli").fill(original.number)
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-status")).to_contain_text(f"{second.number} ditutup")
+    second.refresh_from_db()
+    assert (second.close_reason, second.duplicate_of_id) == ("duplicate", original.pk)

@@ -94,8 +94,8 @@ def test_the_operator_steers_a_report_after_a_rejection(page_for, demo_report):
     expect(satpol_card.locator("mark.fresh")).to_have_count(0)
 
     # A closed report says so rather than vanishing from under the cursor.
-    operator.on("dialog", lambda dialog: dialog.accept())
     view.locator("#rv-close-as button", has_text=re.compile("selesai", re.I)).click()
+    operator.locator("#close-dialog").get_by_role("button", name="Tutup laporan").click()
     expect(view.locator("#rv-closed")).to_be_visible(timeout=3000)
     expect(view.locator("#rv-closed")).to_contain_text("ditutup")
     expect(row).to_have_count(0)
