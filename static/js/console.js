@@ -406,13 +406,43 @@
   // --- Map pin -------------------------------------------------------------------------------------
   let map = null;
   let marker = null;
+  let cityBounds = null;
   function setupMap() {
     if (!window.L) return;  // the form works without the map
     // The map folds away so the whole form fits a 1366×768 screen; Leaflet measures its box
     // when it is shown.
-    $("#pin-details").addEventListener("toggle", () => { if (map) map.invalidateSize(); });
-    map = window.L.map("map", { keyboard: false }).setView(config.map.center, 13);
-    window.L.tileLayer(config.map.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    $("#pin-details").addEventListener("toggle", () => {
+      if (!map) return;
+      map.invalidateSize();
+      if (state.latitude === null && cityBounds) map.fitBounds(cityBounds, { padding: [16, 16] });
+      if ($("#pin-details").open) $("#map").scrollIntoView({ block: "nearest" });
+    });
+    map = window.L.map("map", { keyboard: false });
+    // The whole city first, each kecamatan named: with no internet (no tiles) the operator
+    // still knows where to drop the pin (issue 37 §8).
+    const centres = (config.kecamatan || []).filter((k) => k.latitude !== null && k.longitude !== null)
+      .map((k) => ({ name: k.name, code: k.code, at: [Number(k.latitude), Number(k.longitude)] }));
+    cityBounds = centres.length ? window.L.latLngBounds(centres.map((k) => k.at)) : null;
+    if (cityBounds) map.fitBounds(cityBounds, { padding: [16, 16] });
+    else map.setView(config.map.center, 13);
+    const tiles = window.L.tileLayer(config.map.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" });
+    let tileErrors = 0;
+    tiles.on("tileerror", () => {
+      tileErrors += 1;
+      if (tileErrors >= 4 && map.hasLayer(tiles)) { map.removeLayer(tiles); map.getContainer().classList.add("no-tiles"); }
+    });
+    tiles.addTo(map);
+    for (const k of centres) {
+      window.L.marker(k.at, {
+        icon: window.L.divIcon({ className: "kec-label", html: escapeText(k.name), iconSize: null }),
+        interactive: false, keyboard: false,
+      }).addTo(map);
+    }
+    // Choosing the kecamatan brings the map to it, ready for the pin.
+    fields.kecamatan.addEventListener("change", () => {
+      const centre = centres.find((k) => k.code === fields.kecamatan.value);
+      if (centre && state.latitude === null) map.setView(centre.at, 15);
+    });
     // Keyboard flow goes address → description; the map is for the mouse.
     map.getContainer().tabIndex = -1;
     map.getContainer().querySelectorAll("a").forEach((link) => { link.tabIndex = -1; });
@@ -423,6 +453,12 @@
       refreshDuplicates();
       saveDraft();
     });
+  }
+
+  function escapeText(value) {
+    const span = document.createElement("span");
+    span.textContent = String(value);
+    return span.innerHTML;
   }
 
   function setPin(latitude, longitude) {

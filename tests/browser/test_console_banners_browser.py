@@ -53,3 +53,23 @@ def test_every_banner_at_once_leaves_the_form_on_one_screen(
     expect(page.locator("#form-status")).to_contain_text("terkirim", timeout=5000)
     assert page.evaluate(ON_SCREEN, "#form-status"), "the confirmation is off the screen"
     assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
+
+
+def test_the_pin_map_without_tiles_names_every_kecamatan(page_for, demo_city):
+    """No internet in the centre: the console's pin map is not a blank grey box (issue 37 §8)
+    — the whole city, each kecamatan named, and choosing one brings the map to it."""
+    page = page_for("operator", width=1366, height=768)
+    page.locator("#pin-details summary").click()
+    expect(page.locator("#map.no-tiles")).to_be_visible(timeout=10_000)
+    labels = page.locator("#map .kec-label")
+    expect(labels).to_have_count(16)
+    inside = page.evaluate("""() => {
+        const map = document.getElementById('map').getBoundingClientRect();
+        return [...document.querySelectorAll('#map .kec-label')].filter((label) => {
+            const box = label.getBoundingClientRect();
+            return box.left >= map.left - 1 && box.right <= map.right + 40
+                && box.top >= map.top - 1 && box.bottom <= map.bottom + 1;
+        }).map((label) => label.textContent);
+    }""")
+    assert {"Tembalang", "Mijen", "Tugu", "Genuk", "Semarang Tengah"} <= set(inside), inside
+    screenshot(page, "console-pin-map-offline-1366")
