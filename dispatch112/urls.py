@@ -14,6 +14,7 @@ from units import views as unit_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("console/", views.console, name="console"),
     path("agency/", views.agency_dashboard, name="agency-dashboard"),

@@ -230,3 +230,93 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# Readiness (issue 35 §4): what an alarm or a load balancer asks. Each check is bounded.
+READY_TIMEOUT = 0.5  # seconds for Redis's ping and the Celery worker's
+# The escalation sweep runs every DISPATCH_SWEEP_SECONDS (beat + worker, or the embedded
+# server's thread): older than this, escalations have stopped.
+SWEEP_MAX_AGE = 30.0
+
+
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"ok": True}
+
+
+def _redis_ping(url: str) -> None:
+    import redis
+
+    with redis.Redis.from_url(
+        url, socket_timeout=READY_TIMEOUT, socket_connect_timeout=READY_TIMEOUT
+    ) as client:
+        client.ping()
+
+
+def _check_channel_layer() -> dict:
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        return {"ok": True, "mode": "in-process"}
+    _redis_ping(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"])
+    return {"ok": True, "mode": "redis"}
+
+
+def _check_worker() -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process"}
+    from dispatch112.celery import app
+
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        # Celery's own connection retries for seconds when the broker is away: ask first.
+        try:
+            _redis_ping(settings.CELERY_BROKER_URL)
+        except Exception as error:
+            return {"ok": False, "error": f"the broker (Redis) is unreachable: {error}"[:300]}
+    replies = app.control.ping(timeout=READY_TIMEOUT, limit=1)
+    if not replies:
+        return {"ok": False, "error": f"no Celery worker answered a ping in {READY_TIMEOUT} s"}
+    return {"ok": True, "mode": "celery", "answered": sorted(k for r in replies for k in r)}
+
+
+def _check_sweep() -> dict:
+    from notifications.models import ESCALATION_SWEEP, Heartbeat
+
+    limit = max(SWEEP_MAX_AGE, 6 * settings.DISPATCH_SWEEP_SECONDS)
+    age = Heartbeat.age_seconds(ESCALATION_SWEEP)
+    if age is None:
+        return {"ok": False, "age_seconds": None, "error": "the escalation sweep never ran"}
+    check = {"ok": age <= limit, "age_seconds": round(age, 1), "max_age_seconds": limit}
+    if not check["ok"]:
+        check["error"] = "escalations have stopped (is beat or the worker down?)"
+    return check
+
+
+READINESS_CHECKS = {
+    "database": _check_database,
+    "channel_layer": _check_channel_layer,
+    "worker": _check_worker,
+    "escalation_sweep": _check_sweep,
+}
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database, the channel layer (Redis), a Celery worker (a ping;
+    in-process in embedded mode) and a recent escalation sweep are all there; 503 naming what
+    is not. /healthz stays the cheap liveness check."""
+    checks, failing = {}, []
+    for name, check in READINESS_CHECKS.items():
+        try:
+            checks[name] = check()
+        except Exception as error:  # what is down is the answer, not an error page
+            checks[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
+        if not checks[name]["ok"]:
+            failing.append(name)
+    response = JsonResponse(
+        {"status": "not ready" if failing else "ready", "failing": failing, "checks": checks},
+        status=503 if failing else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import weakref
+from collections import deque
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -23,6 +26,7 @@ from reports.selectors import with_details
 
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
+from .outage import LAYER_ERRORS, RETRY_HINT_MS, outage
 from .payloads import for_viewers, live_payloads, units_data
 from .publish import (
     ALL_REPORTS_GROUP,
@@ -66,9 +70,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     """A dashboard. Its live events come through the process's fan-out (fanout.py); its own
     channel carries only the messages meant for this one socket (revocation)."""
 
-    # Frames held back while a snapshot or a replay is being sent (None: deliver at once).
-    held: list[str] | None = None
+    # Frames held back while a snapshot or a replay is being sent (None: deliver at once):
+    # (event id or None, text).
+    held: list[tuple[int | None, str]] | None = None
     left = False  # the consumer has ended: its loops stop
+    layer_gone = False  # the layer failed under this socket: its own channel is not read
+    closed_for_outage = False  # closed with LAYER_LOST (once, whoever noticed first)
+    # The highest event id sent on this socket (SPEC §12a: none lower, none twice after it).
+    last_sent = 0
+    # The highest snapshot mark sent: every event up to it is in the screen's state.
+    covered = 0
+    late = 0  # event frames that came too late to be sent in order (each caught up)
 
     async def connect(self):
         user = self.scope.get("user")
@@ -78,39 +90,127 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=UNAUTHENTICATED)
             return
-        self.user = user
+        after = _last_event_id(self.scope)
         # Groups to close it by when its user signs out or is deactivated (revocation.py).
         own = _revocation_groups(self.scope, user)
         self.subscribed = own
         register_server_loop(asyncio.get_running_loop())
-        await self._join(own)
         self.held = []
-        self.fanout = fanout_for(self.channel_layer)
-        await self.fanout.join(self, groups)
+        self.sent_recently: deque[int] = deque(maxlen=RECENT_IDS)
+        try:
+            await self._join(own)
+            self.fanout = fanout_for(self.channel_layer)
+            await self.fanout.join(self, groups)
+        except LAYER_ERRORS as error:
+            # Redis away (issue 35 §3): a clean close with the documented code and a hint
+            # when to come back, never an HTTP 500 or a traceback per socket.
+            outage.lost(error, "a dashboard connecting")
+            self.subscribed = []
+            await self.accept()
+            await self._close_for_outage()
+            return
+        outage.back()
+        self.user = user
         self.membership = asyncio.ensure_future(self._keep_membership(own))
         await self.accept()
         # Subscribed before the snapshot is read: nothing can fall between the two.
-        await self.send_json(await database_sync_to_async(snapshot)(user))
-        await self._release()
+        await self._catch_up(after)
+
+    async def _catch_up(self, after: int | None) -> None:
+        """SPEC §12a: the snapshot, then every event after `after` the user may see in id
+        order (none when `after` is None: a first connect), then the live frames held
+        meanwhile, in id order, without those already sent. Live frames are held from the
+        call on (the caller set `held` before it joined anything)."""
+        if self.held is None:
+            self.held = []
+        try:
+            state, events = await database_sync_to_async(snapshot_and_replay)(self.user, after)
+            await self.send_json(state)
+            for message in events:
+                if message["event_id"] > self.last_sent:
+                    await self.send_json(message)
+                    self._sent(message["event_id"])
+            # Frames up to the snapshot's mark are in it (ids follow commit order): a held
+            # frame at or below it is older than the state the screen now has.
+            self.last_sent = max(self.last_sent, state["last_event_id"])
+            self.covered = max(self.covered, state["last_event_id"])
+        finally:
+            await self._release()
+
+    async def _catch_up_quietly(self, after: int) -> None:
+        try:
+            await self._catch_up(after)
+        except Exception:  # the socket closed meanwhile, say: its screen reconnects
+            if not self.left:
+                logger.exception("A dashboard's catch-up failed")
+                await self.close(code=LAYER_LOST)
+
+    def _sent(self, event_id: int) -> None:
+        self.last_sent = max(self.last_sent, event_id)
+        self.sent_recently.append(event_id)
+
+    async def _close_for_outage(self) -> None:
+        self.layer_gone = True
+        if self.closed_for_outage:
+            return
+        self.closed_for_outage = True
+        with contextlib.suppress(Exception):
+            await self.send_json({"type": "unavailable", "retry_after_ms": RETRY_HINT_MS})
+        await self.close(code=LAYER_LOST)
 
     # channels' AsyncConsumer sets `channel_receive` to the layer's receive for its own
     # channel; it is read through notifications.layer, whose reads can always be stopped
     # (a disconnected consumer would otherwise wait on it for ever).
     @property
     def channel_receive(self):
-        return functools.partial(stoppable_receive, self.channel_layer, self.channel_name)
+        return functools.partial(self._read_own_channel)
+
+    async def _read_own_channel(self) -> dict:
+        """The socket's own channel (revocation). With Redis away it raised ConnectionError
+        out of channels' __call__: a 1011 and a traceback per socket. Now the outage is
+        recorded (logged once per process) and the socket closed with LAYER_LOST."""
+        if self.layer_gone:
+            await asyncio.Future()  # closed already: wait to be cancelled, never spin
+        try:
+            return await stoppable_receive(self.channel_layer, self.channel_name)
+        except LAYER_ERRORS as error:
+            if stopping():
+                raise asyncio.CancelledError from None
+            outage.lost(error, "a dashboard's own channel")
+            self.layer_gone = True
+            return {"type": "channel.layer.lost"}
 
     @channel_receive.setter
     def channel_receive(self, receive) -> None:
         pass  # the partial above reads the same channel
 
-    async def deliver(self, texts: list[str]) -> None:
-        """Live events from notifications.publish, already scoped by group and encoded."""
+    async def deliver(self, texts: list[str], ids: list[int | None] | None = None) -> None:
+        """Live events from notifications.publish, already scoped by group and encoded, with
+        their event ids (None: a frame that is not an event). No event frame goes out with
+        an id at or below one already sent (SPEC §12a); one that comes in too late for that
+        (published more than fanout.ORDER_HOLD after a higher one) is never sent out of
+        order: the socket gets a fresh snapshot and the events after its mark instead."""
+        frames = list(zip(ids if ids is not None else _ids_of(texts), texts, strict=True))
         if self.held is not None:
-            self.held.extend(texts)
+            self.held.extend(frames)
             return
-        for text in texts:
-            await self.send(text_data=text)
+        for event_id, text in frames:
+            if self.held is not None:  # a catch-up began (below): it releases these
+                self.held.append((event_id, text))
+            elif event_id is None:
+                await self.send(text_data=text)
+            elif event_id > self.last_sent:
+                await self.send(text_data=text)
+                self._sent(event_id)
+            elif event_id > self.covered and event_id not in self.sent_recently:
+                # Late: never sent, not in a snapshot, and a higher one was sent.
+                logger.warning("Event %s came late for a dashboard: it gets a snapshot", event_id)
+                self.late += 1
+                self.held = []
+                task = asyncio.ensure_future(self._catch_up_quietly(self.last_sent))
+                _background.add(task)
+                task.add_done_callback(_background.discard)
+            # else: a repeat, or in the snapshot already (ids follow commit order): dropped
 
     async def deliver_position(self, unit_id: int, text: str) -> None:
         """A unit's position: at most one per unit per DISPATCH_POSITION_COALESCE_SECONDS
@@ -145,12 +245,24 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         await self.deliver([message["text"]])
 
     async def layer_lost(self) -> None:
-        await self.close(code=LAYER_LOST)
+        await self._close_for_outage()
+
+    async def channel_layer_lost(self, message) -> None:
+        await self.layer_lost()
 
     async def _release(self) -> None:
-        # Frames that come in while the held ones are being written join the end of the line.
+        """Sends the held frames: events in id order, none at or below the last id sent.
+        Frames that come in while these are being written are taken in the next round."""
         while self.held:
-            await self.send(text_data=self.held.pop(0))
+            frames, self.held = self.held, []
+            others = [text for event_id, text in frames if event_id is None]
+            events = sorted({i: t for i, t in frames if i is not None}.items())
+            for text in others:
+                await self.send(text_data=text)
+            for event_id, text in events:
+                if event_id > self.last_sent:
+                    await self.send(text_data=text)
+                    self._sent(event_id)
         self.held = None
 
     async def _join(self, groups: list[str]) -> None:
@@ -165,11 +277,14 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(membership_refresh_seconds())
             try:
                 await self._join(groups)
-            except Exception:
+            except Exception as error:
                 if stopping():
                     raise asyncio.CancelledError from None
                 # Redis away: the next round retries; meanwhile the client's resume covers it.
-                logger.exception("Could not renew the groups of %s", self.channel_name)
+                if isinstance(error, LAYER_ERRORS):
+                    outage.lost(error)
+                else:
+                    logger.exception("Could not renew the groups of %s", self.channel_name)
 
     async def __call__(self, scope, receive, send):
         try:
@@ -189,9 +304,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self._leave()
-        async with _membership_slot():
-            for group in getattr(self, "subscribed", []):
-                await self.channel_layer.group_discard(group, self.channel_name)
+        try:
+            async with _membership_slot():
+                for group in getattr(self, "subscribed", []):
+                    await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS as error:
+            outage.lost(error)  # the memberships expire by themselves
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """A client's frame. Bad ones get an error frame and are otherwise ignored: never an
@@ -241,6 +359,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         try:
             for message in await database_sync_to_async(replay)(self.user, after):
                 await self.send_json(message)
+                if message.get("type") == "snapshot":
+                    self.last_sent = max(self.last_sent, message["last_event_id"])
+                    self.covered = max(self.covered, message["last_event_id"])
+                elif (event_id := message.get("event_id")) is not None:
+                    self._sent(event_id)
         finally:
             await self._release()
 
@@ -255,6 +378,32 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def access_changed(self, message):
         """The user's role or agency changed: what this socket hears is no longer theirs."""
         await self.close(code=ACCESS_CHANGED)
+
+
+# Event ids a socket remembers having sent, to tell a repeat (dropped) from a late frame.
+RECENT_IDS = 4096
+
+
+def _last_event_id(scope) -> int | None:
+    """`?last_event_id=N` of a reconnecting client (SPEC §12a); None if absent or not a
+    non-negative integer (then the client gets the snapshot alone)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    value = (query.get("last_event_id") or [""])[0]
+    if not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
+def _ids_of(texts: list[str]) -> list[int | None]:
+    """Event ids of frames from a publisher older than the ids in its messages."""
+    ids = []
+    for text in texts:
+        try:
+            event_id = json.loads(text).get("event_id")
+        except (ValueError, AttributeError):
+            event_id = None
+        ids.append(event_id if isinstance(event_id, int) else None)
+    return ids
 
 
 BINARY_REFUSED = {"type": "error", "field": "frame", "detail": "frames must be JSON text"}
@@ -345,13 +494,27 @@ def snapshot(user) -> dict:
     return message if viewer.sees_all else for_viewers(message, CallerFields.MASKED)
 
 
-def replay(user, after: int) -> list[dict]:
-    """Every event after `after` (and a window below it) that the user may receive, in
-    order; a fresh snapshot if the client is too far behind."""
+def snapshot_and_replay(user, after: int | None) -> tuple[dict, list[dict]]:
+    """The snapshot, then (for a client that says which event it applied last) every event
+    after that one it may see, in id order, read after the snapshot: SPEC §12a. A client more
+    than RESUME_LIMIT events behind gets the snapshot alone (it holds their outcome)."""
+    state = snapshot(user)
+    if after is None:
+        return state, []
+    events = replay(user, after, window=0)
+    if events and events[0].get("type") == "snapshot":
+        return events[0], []
+    return state, events
+
+
+def replay(user, after: int, window: int = RESUME_WINDOW) -> list[dict]:
+    """Every event after `after` (and `window` ids below it: the `resume` frame of older
+    clients) that the user may receive, in order; a fresh snapshot if the client is too far
+    behind."""
     viewer = access.as_viewer(user)
     events = list(
         access.events_visible_to(viewer)
-        .filter(pk__gt=max(after - RESUME_WINDOW, 0))
+        .filter(pk__gt=max(after - window, 0))
         .order_by("pk")[: RESUME_LIMIT + 1]
     )
     if len(events) > RESUME_LIMIT:

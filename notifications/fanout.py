@@ -15,7 +15,14 @@ an open socket that no longer receives anything.
 
 A dashboard joins before it reads its snapshot and is held (its frames kept back) until the
 snapshot has been sent; the same hold covers a resume's replay, so events always reach a
-client in order."""
+client in order.
+
+Event frames are held here for ORDER_HOLD seconds and released in id order (per group): event
+ids follow commit order (the advisory lock taken by the events table's trigger,
+notifications/migrations), but two transactions that commit one after the other publish from
+two threads or processes, and the second's message can reach Redis first. A frame is released
+once it has waited ORDER_HOLD, together with every held frame of a lower id; the consumer
+drops anything that would still go backwards on its socket (EventsConsumer.deliver)."""
 
 from __future__ import annotations
 
@@ -28,16 +35,19 @@ from typing import Protocol
 from django.conf import settings
 
 from .layer import stoppable_receive
+from .outage import LAYER_ERRORS, outage
 
 logger = logging.getLogger(__name__)
 
 # Close code for dashboards whose process lost the channel layer: clients reconnect and resume.
 LAYER_LOST = 4500
 RETRY_SECONDS = 1.0
+# How long an event frame waits for frames of lower ids published a moment later (above).
+ORDER_HOLD = 0.1
 
 
 class Member(Protocol):
-    async def deliver(self, texts: list[str]) -> None: ...
+    async def deliver(self, texts: list[str], ids: list[int | None] | None = None) -> None: ...
 
     async def deliver_position(self, unit_id: int, text: str) -> None: ...
 
@@ -58,6 +68,9 @@ class ProcessFanout:
         # Every group the channel was added to, to leave them all when the fan-out stops.
         self._subscribed: set[str] = set()
         self._tasks: list[asyncio.Task] = []
+        # group → [(event id, text, arrived)] held for ORDER_HOLD; group → its release task.
+        self._held: dict[str, list[tuple[int, str, float]]] = defaultdict(list)
+        self._releasing: dict[str, asyncio.Task] = {}
 
     async def join(self, member: Member, groups: list[str]) -> None:
         if self.channel is None:
@@ -110,9 +123,10 @@ class ProcessFanout:
         was added to (messages to a channel nobody reads would pile up in the layer's
         buffer, up to its capacity)."""
         channel, groups = self.channel, sorted(self._subscribed)
-        for task in self._tasks:
+        for task in [*self._tasks, *self._releasing.values()]:
             task.cancel()
         self._tasks, self._joined, self._subscribed, self.channel = [], {}, set(), None
+        self._held, self._releasing = defaultdict(list), {}
         if channel is not None and groups:
             task = asyncio.ensure_future(self._discard(channel, groups))
             _background.add(task)  # held until done: the loop keeps only weak references
@@ -122,9 +136,12 @@ class ProcessFanout:
         for group in groups:
             try:
                 await self.layer.group_discard(group, channel)
-            except Exception:
+            except Exception as error:
                 if stopping():
                     raise asyncio.CancelledError from None
+                if isinstance(error, LAYER_ERRORS):
+                    outage.lost(error)  # logged once per outage; the membership expires
+                    return
                 logger.warning("Could not leave %s; the membership expires by itself", group)
 
     async def _read(self, channel: str) -> None:
@@ -134,27 +151,70 @@ class ProcessFanout:
         while self.channel == channel:
             try:
                 message = await stoppable_receive(self.layer, channel)
-            except Exception:
+            except Exception as error:
                 if stopping():
                     raise asyncio.CancelledError from None
                 if self.channel != channel:
                     return
-                logger.exception("Live events: the channel layer is unreachable")
+                if isinstance(error, LAYER_ERRORS):
+                    outage.lost(error, "the process's fan-out")  # one line per outage
+                else:
+                    logger.exception("Live events: the channel layer failed")
                 await self._lose_everyone()
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            outage.back()
             kind = message.get("type")
             if kind not in ("dispatch.events", "dispatch.positions"):
                 continue
-            for member in list(self.members.get(message.get("group"), ())):
-                try:
-                    if kind == "dispatch.events":
-                        await member.deliver(message["texts"])
-                    else:  # a batch of units' positions (publish._PositionBatch)
-                        for unit_id, text in message["positions"]:
-                            await member.deliver_position(unit_id, text)
-                except Exception:
-                    logger.exception("Could not write to a dashboard")
+            group = message.get("group")
+            if kind == "dispatch.events" and (ids := message.get("ids")) is not None:
+                self._hold(group, ids, message["texts"])
+                continue
+            await self._deliver(group, kind, message)
+
+    async def _deliver(self, group, kind: str, message: dict) -> None:
+        for member in list(self.members.get(group, ())):
+            try:
+                if kind == "dispatch.events":
+                    await member.deliver(message["texts"], message.get("ids"))
+                else:  # a batch of units' positions (publish._PositionBatch)
+                    for unit_id, text in message["positions"]:
+                        await member.deliver_position(unit_id, text)
+            except Exception:
+                logger.exception("Could not write to a dashboard")
+
+    def _hold(self, group: str, ids: list[int], texts: list[str]) -> None:
+        now = asyncio.get_running_loop().time()
+        self._held[group].extend((i, t, now) for i, t in zip(ids, texts, strict=True))
+        if group not in self._releasing:
+            self._releasing[group] = asyncio.ensure_future(self._release(group))
+
+    async def _release(self, group: str) -> None:
+        """Releases the group's held frames in id order: each once it has waited ORDER_HOLD,
+        with every held frame of a lower id."""
+        loop = asyncio.get_running_loop()
+        try:
+            while held := self._held.get(group):
+                oldest = min(arrived for _, _, arrived in held)
+                await asyncio.sleep(max(oldest + ORDER_HOLD - loop.time(), 0))
+                held = self._held.get(group, [])
+                now = loop.time()
+                due = [i for i, _, arrived in held if arrived + ORDER_HOLD <= now]
+                if not due:
+                    continue
+                mark = max(due)
+                out = sorted((f for f in held if f[0] <= mark), key=lambda f: f[0])
+                self._held[group] = [f for f in held if f[0] > mark]
+                message = {"texts": [t for _, t, _ in out], "ids": [i for i, _, _ in out]}
+                await self._deliver(group, "dispatch.events", message)
+        finally:
+            if self._releasing.get(group) is asyncio.current_task():
+                del self._releasing[group]
+                if not self._held.get(group):
+                    self._held.pop(group, None)
+                elif self.channel is not None:  # arrived while this task was ending
+                    self._releasing[group] = asyncio.ensure_future(self._release(group))
 
     async def _lose_everyone(self) -> None:
         """Closes every dashboard of the process: they reconnect (joining afresh, which adds
@@ -175,11 +235,14 @@ class ProcessFanout:
             for group in list(self.members):
                 try:
                     await self.layer.group_add(group, channel)
-                except Exception:
+                except Exception as error:
                     if stopping():
                         raise asyncio.CancelledError from None
                     # The reader notices an outage too and closes the dashboards.
-                    logger.exception("Could not renew group %s", group)
+                    if isinstance(error, LAYER_ERRORS):
+                        outage.lost(error)
+                    else:
+                        logger.exception("Could not renew group %s", group)
 
 
 def stopping() -> bool:

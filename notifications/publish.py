@@ -140,30 +140,42 @@ def publish_events(events: list[Event]) -> None:
         captured.update((p["report"]["id"], p["report"]) for p in payloads)
     # Each payload is encoded to JSON once (twice with the masked copy), not once per
     # dashboard; each group gets one message carrying the transaction's events in order.
+    # Each message also carries its frames' event ids: the fan-out and the consumers keep
+    # every socket in id order without parsing the texts (SPEC §12a).
     texts_by_group: dict[str, list[str]] = defaultdict(list)
+    ids_by_group: dict[str, list[int]] = defaultdict(list)
+
+    def add(group: str, event_id: int, text: str) -> None:
+        texts_by_group[group].append(text)
+        ids_by_group[group].append(event_id)
+
     for payload in payloads:
+        event_id = payload["event_id"]
         if payload["type"] == "unit.updated":  # no caller in it: the same text for all
             text, unit = encode(payload), payload["unit"]
             for group in (ALL_REPORTS_GROUP, agency_group(unit["agency"]), unit_group(unit["id"])):
-                texts_by_group[group].append(text)
+                add(group, event_id, text)
             continue
-        texts_by_group[ALL_REPORTS_GROUP].append(encode(payload))
+        add(ALL_REPORTS_GROUP, event_id, encode(payload))
         # Agencies' staff and units' crews, as reports.access says, from the payload alone.
         audience = live_audience(payload)
         if audience.agencies or audience.units:
             masked = encode(for_viewers(payload, CallerFields.MASKED))
             for code in audience.agencies:
-                texts_by_group[agency_group(code)].append(masked)
+                add(agency_group(code), event_id, masked)
             for unit_id in audience.units:
-                texts_by_group[unit_group(unit_id)].append(masked)
+                add(unit_group(unit_id), event_id, masked)
         if audience.agencies_left or audience.units_left:
             withheld = encode(for_viewers(payload, CallerFields.WITHHELD))
             for code in audience.agencies_left:
-                texts_by_group[agency_group(code)].append(withheld)
+                add(agency_group(code), event_id, withheld)
             for unit_id in audience.units_left:
-                texts_by_group[unit_group(unit_id)].append(withheld)
+                add(unit_group(unit_id), event_id, withheld)
     deliveries = [
-        (group, {"type": "dispatch.events", "group": group, "texts": texts})
+        (
+            group,
+            {"type": "dispatch.events", "group": group, "texts": texts, "ids": ids_by_group[group]},
+        )
         for group, texts in texts_by_group.items()
     ]
     if not deliver_safely(deliveries):
@@ -193,11 +205,17 @@ def encode(payload: dict) -> str:
 
 def deliver_safely(deliveries: list[tuple[str, dict]]) -> bool:
     """Sends (group, message) pairs; a channel-layer outage is logged, never raised."""
+    from .outage import LAYER_ERRORS, outage
+
     try:
         _deliver(deliveries)
+    except LAYER_ERRORS as error:
+        outage.lost(error, "publishing")  # one line per outage, not a traceback per publish
+        return False
     except Exception:
         logger.exception("The channel layer is unavailable")
         return False
+    outage.back()
     return True
 
 
@@ -334,8 +352,12 @@ _position_tasks: set = set()
 
 
 async def _send_positions(deliveries) -> None:
+    from .outage import LAYER_ERRORS, outage
+
     try:
         await _send_all(deliveries)
+    except LAYER_ERRORS as error:
+        outage.lost(error, "publishing positions")
     except Exception:
         logger.exception("Unit positions were not published; the next ones follow in seconds")
 

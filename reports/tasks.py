@@ -7,11 +7,16 @@ from .escalation import assignments_escalate_unacknowledged, assignments_flag_ov
 
 @shared_task(ignore_result=True)
 def sweep_escalations() -> dict:
-    """Escalates late acknowledgements and flags overdue responses (each exactly once)."""
-    return {
+    """Escalates late acknowledgements and flags overdue responses (each exactly once), then
+    stamps the sweep's heartbeat: /readyz alarms when it grows old (beat or worker gone)."""
+    from notifications.models import ESCALATION_SWEEP, Heartbeat
+
+    done = {
         "escalated": len(assignments_escalate_unacknowledged()),
         "overdue": len(assignments_flag_overdue()),
     }
+    Heartbeat.beat(ESCALATION_SWEEP)
+    return done
 
 
 @shared_task(ignore_result=True)

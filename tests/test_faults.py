@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import shutil
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import psycopg
 import pytest
@@ -29,6 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from reports.models import Event, Report
 
+from .factories import OperatorFactory
 from .servers import Server, dashboard, free_port, post_report, server_env, token, wait_healthy
 from .waiting import close_quietly, join_threads, recv_json, stop_tasks
 
@@ -222,7 +226,53 @@ async def reconnect(server: Server, key: str, last_event_id: int, deadline: floa
 # --- Redis down ----------------------------------------------------------------------------------
 
 
+async def closed_with(ws, seconds: float) -> int | None:
+    """Reads until the server closes the socket; its close code (None: still open)."""
+    deadline = time.monotonic() + seconds
+    with contextlib.suppress(ConnectionClosed):
+        while (remaining := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ws.recv(), timeout=remaining)
+    return ws.close_code
+
+
+async def refused_during_outage(server: Server, key: str) -> tuple[int | None, dict | None]:
+    """A dashboard that connects while Redis is down: (close code, the frame before it)."""
+    ws = await dashboard(server.ws, key)  # an HTTP 500 would raise InvalidStatus here
+    try:
+        hint = await recv_json(ws)
+        return await closed_with(ws, 5), hint
+    except ConnectionClosed:
+        return ws.close_code, None
+    finally:
+        await close_quietly(ws)
+
+
+async def live_again(server: Server, key: str, last: int, deadline: float):
+    """Reconnects as live.js does (the server's hint, jittered, at most 2 s) with
+    `?last_event_id=`, until a snapshot comes and the socket stays open."""
+    while True:
+        ws = None
+        try:
+            ws = await dashboard(f"{server.ws}?last_event_id={last}", key)
+            first = await recv_json(ws, timeout=5)
+            if first["type"] == "snapshot":
+                return ws
+            wait = first.get("retry_after_ms", 1000) / 1000
+        except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
+            wait = 0.5
+        if ws is not None:
+            await close_quietly(ws)
+        if time.monotonic() > deadline:
+            raise TimeoutError("no dashboard live again")
+        await asyncio.sleep(min(wait * (1 + random.random() / 2), 2.0))
+
+
 def test_redis_down_reports_are_saved_and_dashboards_catch_up(city, operator, staff_of):
+    """Redis stops: dashboards are closed with 4500 (not 1011), reconnects are refused with a
+    clean 4500 and a hint (not HTTP 500), reports are saved; no traceback in the log, one
+    outage line; when Redis returns a dashboard is live again within ~2 s and gets every
+    missed event, in order."""
     own_redis = RedisProcess().start()
     operator_key, dishub_key = token(operator), token(staff_of("dishub"))
     outage_reports: list[int] = []
@@ -243,6 +293,9 @@ def test_redis_down_reports_are_saved_and_dashboards_catch_up(city, operator, st
                     last = max(seen)
 
                     own_redis.stop()
+                    closed = await closed_with(ws, 8)  # the fan-out notices within seconds
+                    refused, hint = await refused_during_outage(server, dishub_key)
+                    readiness = await asyncio.to_thread(ready, server)
                     timings = []
                     for _ in range(5):
                         status, body, seconds = await post(server, operator_key)
@@ -250,28 +303,181 @@ def test_redis_down_reports_are_saved_and_dashboards_catch_up(city, operator, st
                         assert status == 201, body  # the operator sees success
                         assert seconds < 3, f"the POST took {seconds:.1f} s with Redis down"
                         outage_reports.append(body["id"])
-                    await close_quietly(ws)
+                    again, hint_again = await refused_during_outage(server, dishub_key)
 
-                    own_redis.start()
+                    # A dashboard keeps retrying through the outage, as live.js does.
+                    retrying = asyncio.ensure_future(
+                        live_again(server, dishub_key, last, time.monotonic() + 30)
+                    )
+                    await asyncio.sleep(1.5)
+                    assert not retrying.done()
+                    await asyncio.to_thread(own_redis.start)
+                    back = time.monotonic()
+                    ws = await asyncio.wait_for(retrying, timeout=20)
+                    dark = time.monotonic() - back
                     expected = await asyncio.to_thread(visible_event_ids, outage_reports)
-                    ws = await reconnect(server, dishub_key, last, time.monotonic() + 20)
-                    await collect(ws, expected, seen, time.monotonic() + 10)
+                    frames: list[int] = []
+                    while not expected <= seen:
+                        message = await recv_json(ws, timeout=10)
+                        if "event_id" in message:
+                            frames.append(message["event_id"])
+                            seen.add(message["event_id"])
+                    # And live again: a new report's events arrive on the same socket.
+                    status, body, _ = await post(server, operator_key)
+                    assert status == 201
+                    fresh = await asyncio.to_thread(visible_event_ids, [body["id"]])
+                    await collect(ws, fresh, seen, time.monotonic() + 5)
+                    assert fresh <= seen, "no live event after Redis returned"
                 finally:
                     await close_quietly(ws)
                 SUMMARY.append(
-                    f"Redis down: 5 reports saved (201 in {min(timings) * 1000:.0f}–"
+                    f"Redis down: closed with {closed}, reconnects refused with {refused}/"
+                    f"{again}; 5 reports saved (201 in {min(timings) * 1000:.0f}–"
                     f"{max(timings) * 1000:.0f} ms), {len(expected)} events, "
-                    f"{len(expected - seen)} lost after resume"
+                    f"{len(expected - seen)} lost, {out_of_order(frames)} out of order; "
+                    f"live again {dark:.2f} s after Redis returned"
                 )
-                return expected - seen
+                return (
+                    expected - seen, closed, (refused, hint), (again, hint_again), dark, frames,
+                    readiness,
+                )  # fmt: skip
 
-            lost = asyncio.run(scenario())
+            lost, closed, refused, again, dark, frames, readiness = asyncio.run(scenario())
             log = server.output()
     finally:
         own_redis.stop()
     assert Report.objects.filter(pk__in=outage_reports).count() == 5  # every report saved
     assert lost == set(), f"{len(lost)} events never reached the dashboard"
+    assert closed == 4500, f"closed with {closed}\n{log}"
+    for code, hint in (refused, again):
+        assert code == 4500, f"a reconnect during the outage: {code}\n{log}"
+        assert hint == {"type": "unavailable", "retry_after_ms": 500}, hint
+    assert out_of_order(frames) == 0, frames
+    assert readiness[0] == 503 and "channel_layer" in readiness[1]["failing"], readiness
+    assert dark < 2.5, f"dashboards live again only {dark:.1f} s after Redis returned"
     assert "were not published" in log  # logged for the administrators
+    assert "Traceback" not in log, log
+    assert log.count("channel layer (Redis) is unreachable") == 1, log  # once per outage
+    assert " 500 " not in log, log
+
+
+def ready(server: Server) -> tuple[int, dict]:
+    """GET /readyz: (status, body)."""
+    request = urllib.request.Request(f"{server.http}/readyz")
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+            request, timeout=10
+        ) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def out_of_order(ids: list[int]) -> int:
+    """Event frames whose id is not above every id before them on the same socket."""
+    count, top = 0, 0
+    for event_id in ids:
+        if event_id <= top:
+            count += 1
+        top = max(top, event_id)
+    return count
+
+
+# --- A reconnect while operators keep posting: ORDER (SPEC §12a) ---------------------------------
+
+
+async def follow(server: Server, key: str, legacy: bool, drops: int, done: asyncio.Event):
+    """A dashboard that reads, drops (the network goes) `drops` times and reconnects: with
+    `?last_event_id=` (SPEC §12a), or as older clients did (a `resume` frame after the
+    snapshot). Returns the event ids of each socket, in the order they came."""
+    sockets: list[list[int]] = []
+    ws = await dashboard(server.ws, key)
+    try:
+        applied = (await recv_json(ws))["last_event_id"]
+        for round_ in range(drops + 1):
+            frames: list[int] = []
+            sockets.append(frames)
+            while True:
+                if round_ < drops and len(frames) >= 12:
+                    break
+                try:
+                    message = await recv_json(ws, timeout=1.0 if done.is_set() else 10)
+                except TimeoutError:
+                    if done.is_set():
+                        break
+                    raise
+                if message.get("type") == "snapshot" and frames:
+                    raise AssertionError("a second snapshot on one socket")
+                if "event_id" in message:
+                    frames.append(message["event_id"])
+                    applied = max(applied, message["event_id"])
+            if round_ == drops:
+                break
+            ws.transport.abort()
+            await asyncio.sleep(0.3)  # away while the operators keep posting
+            if legacy:
+                ws = await dashboard(server.ws, key)
+                await recv_json(ws)  # the snapshot
+                await ws.send(json.dumps({"type": "resume", "last_event_id": applied}))
+            else:
+                ws = await dashboard(f"{server.ws}?last_event_id={applied}", key)
+                assert (await recv_json(ws))["type"] == "snapshot"
+    finally:
+        await close_quietly(ws)
+    return sockets
+
+
+def test_a_reconnecting_dashboard_gets_every_event_once_and_in_order(city, operator, staff_of):
+    """Two operators post through the API while two Dishub dashboards drop twice each: one
+    reconnects with `?last_event_id=` (SPEC §12a), one as older clients do (`resume`). The
+    first gets every event, none twice, and on each socket no lower id after a higher one."""
+    keys = [token(operator), token(OperatorFactory())]
+    dishub = token(staff_of("dishub"))
+    with daphne("order") as server:
+
+        async def scenario():
+            done = asyncio.Event()
+            created: list[int] = []
+
+            async def keep_posting(key):
+                for _ in range(30):
+                    status, body, _ = await post(server, key)
+                    assert status == 201, body
+                    created.append(body["id"])
+
+            followers = [
+                asyncio.ensure_future(follow(server, dishub, legacy, 2, done))
+                for legacy in (False, True)
+            ]
+            await asyncio.sleep(0.3)  # both connected
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(keep_posting(k) for k in keys)), PRODUCER_DEADLINE
+                )
+                done.set()
+                current, legacy = await asyncio.wait_for(asyncio.gather(*followers), 30)
+            finally:
+                await stop_tasks(*followers)
+            expected = await asyncio.to_thread(visible_event_ids, created)
+            return expected, current, legacy
+
+        expected, current, legacy = asyncio.run(scenario())
+
+    def figures(sockets):
+        ids = [i for frames in sockets for i in frames]
+        disorder = sum(out_of_order(frames) for frames in sockets)
+        return disorder, len(ids) - len(set(ids)), len(expected - set(ids))
+
+    now, before = figures(current), figures(legacy)
+    SUMMARY.append(
+        f"Reconnect ×2 while 2 operators post ({len(expected)} events): last_event_id: "
+        f"{now[0]} out of order, {now[1]} twice, {now[2]} missing; "
+        f"legacy resume frame: {before[0]} out of order, {before[1]} twice, {before[2]} missing"
+    )
+    assert len(current) == 3
+    assert now == (0, 0, 0), now
+    # Each socket after a reconnect began with missed events, then live ones: in order.
+    assert all(frames == sorted(frames) for frames in current)
 
 
 # --- PostgreSQL slow or down ---------------------------------------------------------------------

@@ -126,9 +126,11 @@ def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(make_report):
 
 @pytest.mark.postgres
 def test_concurrent_transactions_each_publish_their_own_events(make_report, staff_of):
-    """Thread A is still inside its transaction when thread B commits: B's flush must neither
-    send nor swallow A's events."""
+    """Thread A is still inside its transaction when thread B writes its events: B's flush
+    must neither send nor swallow A's events. (B's events wait for A's commit: event ids
+    follow commit order, SPEC §12a, notifications/migrations/0001.)"""
     import threading
+    import time
 
     from django.db import connection
 
@@ -136,7 +138,7 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
     assignment = existing.assignments.get(agency__code="dishub")
     crew = staff_of("dishub")
     centre = subscribe(ALL_REPORTS_GROUP)
-    a_wrote, b_done = threading.Event(), threading.Event()
+    a_wrote, b_started, b_done = threading.Event(), threading.Event(), threading.Event()
     created = {}
 
     def thread_a():
@@ -144,13 +146,15 @@ def test_concurrent_transactions_each_publish_their_own_events(make_report, staf
             with transaction.atomic():
                 created["report"] = make_report(category="kebakaran")
                 a_wrote.set()
-                b_done.wait(10)
+                b_started.wait(10)
+                time.sleep(0.3)  # B is in its transaction, waiting to write its event
         finally:
             connection.close()
 
     def thread_b():
         try:
             a_wrote.wait(10)
+            b_started.set()
             services.assignment_acknowledge(assignment=assignment, actor=crew)
         finally:
             b_done.set()

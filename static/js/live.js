@@ -1,13 +1,19 @@
-/* Dispatch 112 — the live connection every screen shares (/ws/events/, SPEC §5).
- * Reconnects by itself with backoff, resumes from the last event it saw, ignores events it
- * already has, and keeps the server's clock (so countdowns ignore a wrong PC clock). */
+/* Dispatch 112 — the live connection every screen shares (/ws/events/, SPEC §5 and §12a).
+ * Reconnects by itself (a jittered back-off of at most 2 s, or sooner when the server says
+ * when), passing the last event it applied: `?last_event_id=N`. The server then sends the
+ * snapshot, every event after N in id order, then live ones; this side also drops any event
+ * at or below the last one applied (a repeat, or older than the snapshot), so no screen ever
+ * applies an older event over newer state. Keeps the server's clock (countdowns ignore a
+ * wrong PC clock). */
 "use strict";
 window.DispatchLive = function DispatchLive(handlers) {
   const SEEN_LIMIT = 5000;
+  const MAX_DELAY = 2000; // ms: dashboards are live again within ~2 s of the server's return
   const seen = new Set();
-  let lastEventId = null;
+  let lastEventId = null; // the highest event id applied (or covered by a snapshot)
   let offset = 0;
-  let delay = 1000;
+  let attempts = 0;
+  let hint = null; // ms the server asked to wait (its `unavailable` frame before a 4500)
   let socket = null;
   let timer = null;
 
@@ -19,21 +25,38 @@ window.DispatchLive = function DispatchLive(handlers) {
 
   const clock = () => new Date(Date.now() + offset);
 
+  /** The wait before the next attempt: doubling from the server's hint (or 250 ms), capped
+   *  at MAX_DELAY, jittered (half to all of it) so that dashboards do not come back at once. */
+  function backoff() {
+    const base = Math.min(MAX_DELAY, Math.max(hint === null ? 250 : hint, 100) * 2 ** attempts);
+    attempts += 1;
+    return Math.round(base / 2 + Math.random() * (base / 2));
+  }
+
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${window.location.host}/ws/events/`);
-    socket.addEventListener("open", () => { delay = 1000; });
+    const query = lastEventId === null ? "" : `?last_event_id=${lastEventId}`;
+    socket = new WebSocket(`${scheme}://${window.location.host}/ws/events/${query}`);
     socket.addEventListener("message", (message) => {
       const data = JSON.parse(message.data);
       if (data.server_time) offset = Date.parse(data.server_time) - Date.now();
+      if (data.type === "unavailable") {
+        hint = typeof data.retry_after_ms === "number" ? data.retry_after_ms : null;
+        return;
+      }
       if (data.type === "snapshot") {
-        const resumeFrom = lastEventId;
-        if (lastEventId === null || data.last_event_id > lastEventId) lastEventId = data.last_event_id;
+        attempts = 0;
+        hint = null;
+        // A first connect: the snapshot holds everything up to its mark. A reconnect: the
+        // events after our mark follow, read after the snapshot (never older than it). A
+        // mark above the server's (a database restored from a backup) starts again.
+        if (lastEventId === null || data.last_event_id < lastEventId) {
+          lastEventId = data.last_event_id;
+          seen.clear();
+        }
         handlers.onSnapshot && handlers.onSnapshot(data);
         if (window.DispatchAlerts) window.DispatchAlerts.snapshot(data.cap_alerts, clock);
         handlers.onStatus && handlers.onStatus("connected");
-        // Back after a drop: ask for everything since the last event this screen saw.
-        if (resumeFrom !== null) socket.send(JSON.stringify({ type: "resume", last_event_id: resumeFrom }));
         return;
       }
       if (data.event_id === undefined) {
@@ -45,7 +68,8 @@ window.DispatchLive = function DispatchLive(handlers) {
         handlers.onLive && handlers.onLive(data);
         return;
       }
-      if (seen.has(data.event_id)) return;
+      // A repeat, or older than what this screen already shows: never applied.
+      if (seen.has(data.event_id) || (lastEventId !== null && data.event_id <= lastEventId)) return;
       remember(data.event_id);
       handlers.onEvent && handlers.onEvent(data);
     });
@@ -53,8 +77,7 @@ window.DispatchLive = function DispatchLive(handlers) {
       if (event.code === 4401) { handlers.onStatus && handlers.onStatus("unauthorized"); return; }
       handlers.onStatus && handlers.onStatus("disconnected");
       clearTimeout(timer);
-      timer = setTimeout(connect, delay + Math.random() * 500);
-      delay = Math.min(delay * 2, 15000);
+      timer = setTimeout(connect, backoff());
     });
   }
 
@@ -68,6 +91,8 @@ window.DispatchLive = function DispatchLive(handlers) {
       socket.send(JSON.stringify(frame));
       return true;
     },
+    /** The last event id applied (tests, diagnostics). */
+    lastEventId: () => lastEventId,
   };
 };
 
