@@ -123,6 +123,8 @@ class UnitKind(models.TextChoices):
 
 class UnitStatus(models.TextChoices):
     AVAILABLE = "available", _("available")
+    # Sent by the desk, the crew has not yet tapped Berangkat (issue 37 §7): not yet moving.
+    DISPATCHED = "dispatched", _("dispatched, not yet departed")
     EN_ROUTE = "en_route", _("en route")
     ON_SCENE = "on_scene", _("on scene")
     OUT_OF_SERVICE = "out_of_service", _("out of service")

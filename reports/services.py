@@ -552,6 +552,7 @@ ASSIGNMENT_ACTIONS: dict[str, AssignmentAction] = {
 FIELD_ACTIONS = frozenset({"depart", "arrive", "resolve"})
 # What becomes of the serving unit when its assignment takes a step.
 UNIT_AFTER = {
+    "depart": UnitStatus.EN_ROUTE,
     "arrive": UnitStatus.ON_SCENE,
     "resolve": UnitStatus.AVAILABLE,
     "cancel": UnitStatus.AVAILABLE,
@@ -778,7 +779,7 @@ def assignment_dispatch(
         dispatched = _apply(locked, action, actor=actor, now=timezone.now(), fields=fields)
         if dispatched.unit_ref_id is not None:
             unit_set_status(
-                dispatched.unit_ref, UnitStatus.EN_ROUTE, actor=actor, assignment=dispatched,
+                dispatched.unit_ref, UnitStatus.DISPATCHED, actor=actor, assignment=dispatched,
                 reason="dispatched",
             )  # fmt: skip
         return dispatched

@@ -144,7 +144,7 @@ def phone_call_dismiss(*, actor, call_id: str) -> PhoneCall:
         raise ActionForbidden(_("Your role may not do this."))
     with transaction.atomic():
         call = (
-            PhoneCall.objects.select_for_update()
+            PhoneCall.objects.select_for_update(of=("self",))
             .select_related("operator", "dismissed_by")
             .get(call_id=call_id, state=CallState.ABANDONED)
         )

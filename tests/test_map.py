@@ -145,7 +145,7 @@ def test_a_dispatch_recolours_the_unit_for_those_who_see_it_only(
     for name in ("operator", "ambulans"):
         (updated,) = [m for m in got[name] if m["type"] == "unit.updated"]
         assert updated["unit"]["id"] == amb.pk
-        assert updated["unit"]["status"] == "en_route"
+        assert updated["unit"]["status"] == "dispatched"  # sent, not yet moving
         dispatched = [m for m in got[name] if m.get("kind") == "assignment.dispatched"]
         assert dispatched[0]["report"]["id"] == report.pk  # the report's marker too
     assert got["damkar"] == []  # neither the unit nor the report is theirs

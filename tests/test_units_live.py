@@ -144,7 +144,7 @@ def test_the_crew_hears_its_dispatch_and_its_reports_events_masked(
         kinds = [m.get("kind") for m in got]
         assert "assignment.dispatched" in kinds and "unit.updated" in kinds
         updated = next(m for m in got if m["type"] == "unit.updated")
-        assert updated["unit"]["status"] == "en_route"
+        assert updated["unit"]["status"] == "dispatched"  # not yet moving
         assert updated["unit"]["assignment"] == assignment.pk
         dispatched = next(m for m in got if m.get("kind") == "assignment.dispatched")
         assert dispatched["report"]["caller_phone"] == "+62812*****890"

@@ -129,7 +129,7 @@ def unit_update(
     if active is not None:
         fields["active"] = bool(active)
     errors.raise_if_any()
-    busy = unit.status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
+    busy = unit.status in (UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
     if busy and (fields.get("active") is False or fields.get("call_sign", unit.call_sign)
                  != unit.call_sign):  # fmt: skip
         raise TransitionNotAllowed(

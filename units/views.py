@@ -24,15 +24,17 @@ from reports import access
 
 # Version of the cached app shell: bump it when the shell's files change in a way the
 # network-first fetch would not pick up (the worker refreshes every file it serves anyway).
-SHELL_VERSION = "field-2"
+SHELL_VERSION = "field-3"
 SHELL_FILES = (
     "css/app.css",
     "css/field.css",
+    "js/language.js",
     "js/live.js",
     "js/fresh.js",
     "js/field.js",
     "img/icon.svg",
     "img/icon-192.png",
+    "img/apple-touch-icon.png",
 )
 
 
@@ -87,7 +89,13 @@ def live_map(request: HttpRequest) -> HttpResponse:
 @require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """/field/sw.js: served from /field/ so that its scope is the field app."""
-    shell = [reverse("field"), reverse("javascript-catalog"), *map(static, SHELL_FILES)]
+    # Every file the field page loads (base.html's too), so that it opens complete offline.
+    shell = [
+        reverse("field"),
+        reverse("javascript-catalog"),
+        reverse("field-manifest"),
+        *map(static, SHELL_FILES),
+    ]
     response = render(
         request,
         "units/sw.js",

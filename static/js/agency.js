@@ -51,17 +51,26 @@
     return null;
   }
 
-  // The agency's fleet (SPEC §7): who is available now, live from unit.updated.
+  // The agency's fleet (SPEC §7): who is available now, live from unit.updated. Below the
+  // queue, folded on a phone (the queue comes first), open from the start on a wide screen.
   const fleet = new Map();
+  const more = document.getElementById("desk-more");
+  if (more && window.matchMedia("(min-width: 601px)").matches) more.open = true;
   function renderFleet() {
     const section = document.getElementById("fleet");
     const list = document.getElementById("fleet-units");
     if (!section || !list) return;
     section.hidden = fleet.size === 0;
     list.replaceChildren();
-    const order = { available: 0, en_route: 1, on_scene: 2, out_of_service: 3 };
+    const order = { available: 0, dispatched: 1, en_route: 2, on_scene: 3, out_of_service: 4 };
     const units = [...fleet.values()].filter((u) => u.active)
       .sort((a, b) => order[a.status] - order[b.status] || a.call_sign.localeCompare(b.call_sign));
+    // Folded (a phone): the count says enough until the desk opens it.
+    const summary = document.getElementById("fleet-summary");
+    if (summary) {
+      summary.textContent = units.length ? interpolate(gettext("%(available)s of %(total)s available"),
+        { available: units.filter((u) => u.status === "available").length, total: units.length }, true) : "";
+    }
     for (const unit of units) {
       const chip = text("li", `chip unit-${unit.status}`, `${unit.call_sign} · ${config.labels.unit[unit.status] || unit.status}`);
       chip.dataset.unit = unit.call_sign;
@@ -524,7 +533,7 @@
       const actions = document.createElement("td");
       const toggle = text("button", "", unit.status === "out_of_service" ? gettext("Back in service") : gettext("Out of service"));
       toggle.type = "button";
-      toggle.hidden = !unit.active || ["en_route", "on_scene"].includes(unit.status);
+      toggle.hidden = !unit.active || ["dispatched", "en_route", "on_scene"].includes(unit.status);
       toggle.addEventListener("click", () => setUnitStatus(unit, unit.status === "out_of_service" ? "available" : "out_of_service", row));
       const retire = text("button", "", unit.active ? gettext("Retire") : gettext("Reactivate"));
       retire.type = "button";

@@ -82,7 +82,7 @@
 
   // Each agency's units: how many are free, on their way, on scene, out of service (SPEC §8).
   const units = new Map();
-  const STATUSES = ["available", "en_route", "on_scene", "out_of_service"];
+  const STATUSES = ["available", "dispatched", "en_route", "on_scene", "out_of_service"];
   function renderUnits() {
     const table = document.getElementById("board-units");
     if (!table) return;

@@ -406,7 +406,7 @@
   // --- Map pin -------------------------------------------------------------------------------------
   let map = null;
   let marker = null;
-  let cityBounds = null;
+
   function setupMap() {
     if (!window.L) return;  // the form works without the map
     // The map folds away so the whole form fits a 1366×768 screen; Leaflet measures its box
@@ -414,22 +414,23 @@
     $("#pin-details").addEventListener("toggle", () => {
       if (!map) return;
       map.invalidateSize();
-      if (state.latitude === null && cityBounds) map.fitBounds(cityBounds, { padding: [16, 16] });
+      if (state.latitude === null) map.setView(config.map.center, 13);
       if ($("#pin-details").open) $("#map").scrollIntoView({ block: "nearest" });
     });
     map = window.L.map("map", { keyboard: false });
-    // The whole city first, each kecamatan named: with no internet (no tiles) the operator
-    // still knows where to drop the pin (issue 37 §8).
+    // Each kecamatan named: with no internet (no tiles) the operator still knows where to
+    // drop the pin (issue 37 §8). The map opens on the city's centre, where most pins go.
     const centres = (config.kecamatan || []).filter((k) => k.latitude !== null && k.longitude !== null)
       .map((k) => ({ name: k.name, code: k.code, at: [Number(k.latitude), Number(k.longitude)] }));
-    cityBounds = centres.length ? window.L.latLngBounds(centres.map((k) => k.at)) : null;
-    if (cityBounds) map.fitBounds(cityBounds, { padding: [16, 16] });
-    else map.setView(config.map.center, 13);
+    map.setView(config.map.center, 13);
     const tiles = window.L.tileLayer(config.map.tiles, { maxZoom: 19, attribution: "© OpenStreetMap" });
     let tileErrors = 0;
+    let tilesLoaded = false;
+    tiles.on("tileload", () => { tilesLoaded = true; });
     tiles.on("tileerror", () => {
       tileErrors += 1;
-      if (tileErrors >= 4 && map.hasLayer(tiles)) { map.removeLayer(tiles); map.getContainer().classList.add("no-tiles"); }
+      // The pin map shows few tiles: two failures and no success mean no tile server.
+      if (tileErrors >= 2 && !tilesLoaded && map.hasLayer(tiles)) { map.removeLayer(tiles); map.getContainer().classList.add("no-tiles"); }
     });
     tiles.addTo(map);
     for (const k of centres) {
@@ -438,11 +439,7 @@
         interactive: false, keyboard: false,
       }).addTo(map);
     }
-    // Choosing the kecamatan brings the map to it, ready for the pin.
-    fields.kecamatan.addEventListener("change", () => {
-      const centre = centres.find((k) => k.code === fields.kecamatan.value);
-      if (centre && state.latitude === null) map.setView(centre.at, 15);
-    });
+
     // Keyboard flow goes address → description; the map is for the mouse.
     map.getContainer().tabIndex = -1;
     map.getContainer().querySelectorAll("a").forEach((link) => { link.tabIndex = -1; });

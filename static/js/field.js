@@ -26,14 +26,29 @@
   }
 
   // --- What the phone remembers ------------------------------------------------------------------
+  // The page itself may come from the service worker's cache (no network): it then says what
+  // the server knew when that copy was fetched, which can be older than what the phone saw
+  // since (a sign-on, an assignment, a queued tap). The state is kept with the server's time
+  // it was kept at (`at`): a page older than that, or any page opened with no network, is a
+  // cached copy and the kept state wins; a newer page is the server's word.
   function restore() {
-    try {
-      const saved = JSON.parse(localStorage.getItem(STATE_KEY));
-      if (saved && saved.unitId === unitId) assignments = new Map(saved.assignments);
-    } catch (error) { /* nothing saved */ }
+    let saved = null;
+    try { saved = JSON.parse(localStorage.getItem(STATE_KEY)); } catch (error) { return; }
+    if (!saved) return;
+    const cachedPage = !navigator.onLine
+      || (saved.at && Date.parse(config.server_time) <= Date.parse(saved.at));
+    if (cachedPage && saved.unitId !== undefined) {
+      unitId = saved.unitId;
+      for (const unit of saved.units || []) units.set(unit.id, unit);
+    }
+    if (saved.unitId === unitId) assignments = new Map(saved.assignments || []);
   }
   function persist() {
-    localStorage.setItem(STATE_KEY, JSON.stringify({ unitId, assignments: [...assignments] }));
+    try {
+      localStorage.setItem(STATE_KEY, JSON.stringify({
+        unitId, at: now().toISOString(), assignments: [...assignments], units: [...units.values()],
+      }));
+    } catch (error) { /* storage full or private mode: the server still has it */ }
   }
   function queue() {
     try { return JSON.parse(localStorage.getItem(QUEUE_KEY)) || []; } catch (error) { return []; }
@@ -114,11 +129,13 @@
   window.addEventListener("offline", banner);
 
   // --- Live --------------------------------------------------------------------------------------
+  // The server sends a field officer only what is theirs to see: every assignment it sends
+  // is kept (currentJob picks the unit's own), so that signing on again to the same unit
+  // (which brings no new snapshot) finds its assignment at once.
   function take(report) {
     for (const assignment of report.assignments) {
-      if (assignment.unit_id === unitId || assignments.has(assignment.id)) {
-        assignments.set(assignment.id, { assignment, report });
-      }
+      if (assignment.unit_id === null && !assignments.has(assignment.id)) continue;
+      assignments.set(assignment.id, { assignment, report });
     }
   }
   function connect() {
@@ -127,7 +144,7 @@
         assignments = new Map();
         for (const entry of data.assignments) {
           const { report, ...assignment } = entry;
-          if (assignment.unit_id === unitId) assignments.set(assignment.id, { assignment, report });
+          assignments.set(assignment.id, { assignment, report });
         }
         for (const unit of data.units || []) units.set(unit.id, unit);
         persist();
@@ -321,18 +338,64 @@
     }
   }
 
+  // --- The app's own dialog (never the browser's confirm/alert): big buttons at the bottom,
+  // where the thumb is; the confirming button has the focus, so no keyboard pops up unless
+  // the crew chooses to write a note. Resolves with the note ("" without one), null if not.
+  function ask({ title, text = "", note = null, ok, cancel = null, kind = "done" }) {
+    const dialog = $("field-dialog");
+    if (dialog.open) return Promise.resolve(null); // one question at a time
+    $("field-dialog-title").textContent = title;
+    $("field-dialog-text").textContent = text;
+    $("field-dialog-text").hidden = !text;
+    $("field-dialog-note-box").hidden = note === null;
+    $("field-dialog-note-label").textContent = note || "";
+    $("field-dialog-note").value = "";
+    $("field-dialog-ok").textContent = ok;
+    $("field-dialog-ok").className = `field-button ${kind}`;
+    $("field-dialog-cancel").textContent = cancel || "";
+    $("field-dialog-cancel").hidden = cancel === null;
+    $("field-dialog").classList.toggle("single", cancel === null);
+    return new Promise((resolve) => {
+      const done = (value) => {
+        dialog.removeEventListener("close", onClose);
+        $("field-dialog-cancel").onclick = null;
+        resolve(value);
+      };
+      const onClose = () => done(dialog.returnValue === "ok" ? $("field-dialog-note").value : null);
+      dialog.addEventListener("close", onClose);
+      $("field-dialog-cancel").onclick = () => dialog.close("cancel");
+      dialog.returnValue = "";
+      dialog.showModal();
+      $("field-dialog-ok").focus();
+    });
+  }
+  function tell(message) {
+    return ask({ title: message, ok: gettext("OK"), kind: "muted" });
+  }
+
   // --- Taps ----------------------------------------------------------------------------------------
-  function step(action, label) {
+  function step(action, label, extra = {}) {
     const job = currentJob();
     if (!job) return;
-    const body = here();
+    const body = { ...here(), ...extra };
     enqueue(`/api/v1/assignments/${job.assignment.id}/${action}/`, body, label);
     sendPosition(true);
     render(); // shown at once (withPending); the server's answer confirms it
   }
   $("act-depart").addEventListener("click", () => step("depart", gettext("Depart")));
   $("act-arrive").addEventListener("click", () => step("arrive", gettext("Arrived on scene")));
-  $("act-resolve").addEventListener("click", () => step("resolve", gettext("Done")));
+  $("act-resolve").addEventListener("click", async () => {
+    const job = currentJob();
+    if (!job) return;
+    const answer = await ask({
+      title: gettext("Finish this assignment?"),
+      text: `${job.report.number} · ${job.report.category_name}`,
+      note: gettext("What was done (optional)"),
+      ok: gettext("Done"), cancel: gettext("Back"), kind: "done",
+    });
+    if (answer === null) return;
+    step("resolve", gettext("Done"), answer.trim() ? { note: answer.trim() } : {});
+  });
   function setStatus(status) {
     enqueue(`/api/v1/units/${unitId}/status/`, { status }, config.labels.unit[status]);
     const unit = units.get(unitId);
@@ -346,22 +409,25 @@
     if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
     let result;
     try { result = await UI.api("POST", `/api/v1/units/${unit.id}/sign-on/`, {}); }
-    catch (failure) { alert(gettext("Signing on needs the network: try again when there is signal.")); return; }
-    if (!result.ok) { alert((result.data && result.data.detail) || gettext("The request was refused.")); return; }
+    catch (failure) { tell(gettext("Signing on needs the network: try again when there is signal.")); return; }
+    if (!result.ok) { tell((result.data && result.data.detail) || gettext("The request was refused.")); return; }
     unitId = unit.id;
     units.set(unit.id, result.data);
-    assignments = new Map();
     persist();
     render();
     startGps();
     sendPosition(true);
   }
   $("sign-off").addEventListener("click", async () => {
-    if (!window.confirm(gettext("Sign off this unit for the rest of the shift?"))) return;
+    const sure = await ask({
+      title: gettext("Sign off this unit for the rest of the shift?"),
+      ok: gettext("Sign off"), cancel: gettext("Back"), kind: "muted",
+    });
+    if (sure === null) return;
     let result;
     try { result = await UI.api("POST", `/api/v1/units/${unitId}/sign-off/`, {}); }
-    catch (failure) { alert(gettext("Signing off needs the network: try again when there is signal.")); return; }
-    if (!result.ok) { alert((result.data && result.data.detail) || gettext("The request was refused.")); return; }
+    catch (failure) { tell(gettext("Signing off needs the network: try again when there is signal.")); return; }
+    if (!result.ok) { tell((result.data && result.data.detail) || gettext("The request was refused.")); return; }
     unitId = null;
     assignments = new Map();
     persist();

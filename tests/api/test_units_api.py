@@ -82,12 +82,21 @@ def test_another_agencys_assignment_has_no_unit_list(accident, fleet, staff_of):
 # --- Dispatch names a unit -------------------------------------------------------------------
 
 
-def test_dispatch_sends_the_unit_en_route_with_the_estimated_eta(accident, fleet, ambulans):
+def test_dispatch_sends_the_unit_with_the_estimated_eta_and_berangkat_starts_it(
+    accident, fleet, ambulans
+):
     answer = ambulans.post(f"/api/v1/assignments/{job(accident).pk}/dispatch/", {"unit": "amb-02"})
     assert answer.status_code == 200, answer.json()
     data = answer.json()
     assert data["unit"] == "AMB-02" and data["unit_id"] == fleet["near"].pk
     assert data["status"] == "dispatched" and 1 <= data["eta_minutes"] <= 3
+    fleet["near"].refresh_from_db()
+    # Sent, not yet moving (issue 37 §7): en route only once the crew taps Berangkat.
+    assert fleet["near"].status == UnitStatus.DISPATCHED
+    assert Event.objects.filter(unit=fleet["near"], kind="unit.updated",
+                                data__status="dispatched").count() == 1  # fmt: skip
+    departed = ambulans.post(f"/api/v1/assignments/{job(accident).pk}/depart/", {})
+    assert departed.status_code == 200, departed.json()
     fleet["near"].refresh_from_db()
     assert fleet["near"].status == UnitStatus.EN_ROUTE
     assert Event.objects.filter(unit=fleet["near"], kind="unit.updated",

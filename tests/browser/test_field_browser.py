@@ -80,8 +80,8 @@ def test_the_nearest_ambulance_is_sent_and_its_offline_arrival_lands(
     screenshot(desk, "agency-dispatch-nearest-1366")
     choices.first.click()
     expect(card).to_contain_text("AMB-04", timeout=3000)
-    # The desk's fleet strip follows the unit live.
-    expect(desk.locator('#fleet-units [data-unit="AMB-04"]')).to_contain_text("menuju lokasi")
+    # The desk's fleet strip follows the unit live: sent, not yet moving (issue 37 §7)…
+    expect(desk.locator('#fleet-units [data-unit="AMB-04"]')).to_contain_text("belum berangkat")
 
     # The crew's phone gets it at once: the report, the way there, the one-thumb steps.
     expect(phone.locator("#job")).to_be_visible(timeout=3000)
@@ -93,6 +93,8 @@ def test_the_nearest_ambulance_is_sent_and_its_offline_arrival_lands(
     screenshot(phone, "field-assignment-375")
     phone.get_by_role("button", name="Berangkat").click()
     expect(phone.locator("#act-depart")).to_be_hidden()
+    # …and on its way once the crew taps Berangkat.
+    expect(desk.locator('#fleet-units [data-unit="AMB-04"]')).to_contain_text("menuju lokasi")
 
     # No signal: the arrival is tapped, kept on the phone, and sent when the network returns.
     phone.context.set_offline(True)
@@ -187,3 +189,127 @@ def test_the_desk_manages_its_own_fleet(page_for):
     assert Unit.objects.get(call_sign="AMB-01").status == "out_of_service"
     assert Unit.objects.get(call_sign="AMB-07").active is False
     screenshot(desk, "agency-fleet-1366")
+
+
+def test_an_offline_reload_keeps_the_assignment_and_its_queued_tap(
+    new_page, server_url, demo_report
+):
+    """Issue 37 §2 and §10: signed on, Berangkat, no signal, Tiba (queued), reload with no
+    network → the app opens on its unit and assignment with the queued arrival; the network
+    returns → the arrival reaches the server by itself; Selesai asks in the app's own dialog,
+    with an optional note that reaches the server."""
+    from django.contrib.auth import get_user_model
+
+    from reports import services
+
+    # The desk has sent AMB-03 (events written by this test's thread reach no socket: the
+    # phone learns of it from its snapshot when it signs on).
+    report = demo_report(
+        category="darurat_medis", kecamatan="semarang_tengah", address="Jl. Pandanaran 12",
+        description="Pingsan di halte",
+    )  # fmt: skip
+    assignment = Assignment.objects.get(report=report, agency__code="ambulans")
+    staff = get_user_model().objects.get(username="ambulans")
+    services.assignment_dispatch(assignment=assignment, actor=staff, unit="AMB-03")
+    phone = field_phone(new_page, server_url, "ambulans-lapangan")
+    dialogs = []
+    phone.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    failed = []
+    phone.on("requestfailed", lambda request: failed.append(request.url))
+    phone.get_by_role("button", name="AMB-03 · ambulans").click()
+    expect(phone.locator("#job-number")).to_have_text(report.number, timeout=5000)
+    phone.wait_for_function("navigator.serviceWorker.ready.then(r => !!r.active)", timeout=10_000)
+    phone.get_by_role("button", name="Berangkat").click()
+    expect(phone.locator("#act-depart")).to_be_hidden()
+    expect(phone.locator("#field-offline")).to_be_hidden()  # the departure reached the server
+
+    phone.context.set_offline(True)
+    tapped = timezone.now()
+    phone.get_by_role("button", name="Tiba di lokasi").click()
+    expect(phone.locator("#field-offline")).to_contain_text("1 langkah")
+    failed.clear()
+    phone.reload()
+    # Opened from the phone alone: the unit, the assignment, the queued arrival.
+    expect(phone.locator("#sign-on")).to_be_hidden()
+    expect(phone.locator("#my-unit")).to_have_text("AMB-03")
+    expect(phone.locator("#job-number")).to_have_text(report.number)
+    expect(phone.locator("#job-address")).to_contain_text("Jl. Pandanaran 12")
+    expect(phone.locator("#my-status")).to_have_text("tiba di lokasi")
+    expect(phone.locator("#act-resolve")).to_be_visible()
+    expect(phone.locator("#field-offline")).to_contain_text("1 langkah")
+    # Every file of the shell came from the worker's cache (language.js too).
+    assert phone.evaluate("typeof window.gettext") == "function"
+    shell_misses = [url for url in failed if "/static/" in url or "/jsi18n/" in url]
+    assert not shell_misses, shell_misses
+    cached = phone.evaluate(
+        """caches.keys().then(keys => Promise.all(keys.map(k => caches.open(k)
+           .then(c => c.keys())))).then(all => all.flat().map(r => new URL(r.url).pathname))"""
+    )
+    assert "/static/js/language.js" in cached, cached
+    screenshot(phone, "field-offline-reload-375")
+    assignment.refresh_from_db()
+    assert assignment.status == "dispatched"
+
+    # The network returns: nothing to tap, the queued arrival goes with its tapped time.
+    phone.context.set_offline(False)
+    expect(phone.locator("#field-offline")).to_be_hidden(timeout=15_000)
+    assignment.refresh_from_db()
+    assert assignment.status == "on_scene"
+    assert tapped - timedelta(seconds=2) <= assignment.arrived_at <= tapped + timedelta(seconds=2)
+    expect(phone.locator("#job-number")).to_have_text(report.number)
+
+    # Selesai: the app's own dialog, a note if the crew wants one, one more tap.
+    phone.get_by_role("button", name="Selesai", exact=True).click()
+    dialog = phone.locator("#field-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Selesaikan penugasan ini?")
+    expect(dialog.get_by_role("button", name="Selesai")).to_be_focused()
+    ok = dialog.get_by_role("button", name="Selesai").bounding_box()
+    assert ok["height"] >= 56 and ok["y"] + ok["height"] <= 812  # big, within the thumb's reach
+    dialog.get_by_role("button", name="Kembali").click()  # changed their mind: nothing sent
+    expect(dialog).to_be_hidden()
+    expect(phone.locator("#act-resolve")).to_be_visible()
+    phone.get_by_role("button", name="Selesai", exact=True).click()
+    dialog.get_by_label("Tindakan (opsional)").fill("Korban dibawa ke RSUP Kariadi")
+    screenshot(phone, "field-resolve-dialog-375")
+    dialog.get_by_role("button", name="Selesai").click()
+    expect(phone.locator("#waiting")).to_be_visible()
+    expect(phone.locator("#field-offline")).to_be_hidden(timeout=5000)
+    assignment.refresh_from_db()
+    assert assignment.status == "resolved"
+    assert assignment.resolution_note == "Korban dibawa ke RSUP Kariadi"
+    assert not dialogs, dialogs  # never the browser's confirm()/alert()
+
+
+def test_a_phone_that_lost_what_it_kept_gets_its_assignment_from_the_server(
+    new_page, server_url, demo_report
+):
+    """Issue 37 §2: the server's word when the phone kept nothing; signing off asks in the
+    app's own dialog (issue 37 §10), never the browser's confirm()."""
+    from django.contrib.auth import get_user_model
+
+    from reports import services
+
+    report = demo_report(
+        category="darurat_medis", kecamatan="gajahmungkur", address="Jl. Sisingamangaraja 3"
+    )
+    assignment = Assignment.objects.get(report=report, agency__code="ambulans")
+    staff = get_user_model().objects.get(username="ambulans")
+    services.assignment_dispatch(assignment=assignment, actor=staff, unit="AMB-05")
+    phone = field_phone(new_page, server_url, "ambulans-lapangan")
+    phone.get_by_role("button", name="AMB-05 · ambulans").click()
+    expect(phone.locator("#job-number")).to_have_text(report.number, timeout=5000)
+    # What the phone kept is gone (another browser, cleared storage): the server's word.
+    phone.evaluate("localStorage.clear()")
+    phone.reload()
+    expect(phone.locator("#job-number")).to_have_text(report.number)
+    expect(phone.locator("#act-arrive")).to_be_visible()
+    dialogs = []
+    phone.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    phone.get_by_role("button", name="Selesai bertugas").click()
+    dialog = phone.locator("#field-dialog")
+    expect(dialog).to_contain_text("Selesai bertugas di unit ini untuk sisa giliran?")
+    dialog.get_by_role("button", name="Kembali").click()
+    expect(dialog).to_be_hidden()
+    expect(phone.locator("#my-unit")).to_have_text("AMB-05")
+    assert not dialogs, dialogs

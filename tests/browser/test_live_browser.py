@@ -202,3 +202,31 @@ def test_an_unanswered_assignment_is_escalated_loudly_everywhere(page_for, hasty
     assignment = Report.objects.get().assignments.get()
     assert assignment.escalated_at is not None
     assert assignment.status == "acknowledged"
+
+
+def test_the_agency_desk_on_a_phone_shows_its_queue_first(page_for, demo_report):
+    """Issue 37 §6: on a 375×812 phone the first card starts near the top; the fleet folds
+    away below the queue (open from the start on a wide screen)."""
+    for address in ("Jl. Pemuda 1", "Jl. Pandanaran 2", "Jl. Gajahmada 3"):
+        demo_report(category="darurat_medis", kecamatan="semarang_tengah", address=address)
+    phone = page_for("ambulans", width=375, height=812)
+    wait_until_live(phone)
+    cards = phone.locator("#queue .assignment")
+    expect(cards).to_have_count(3)
+    first = cards.first.bounding_box()
+    assert first["y"] <= 200, first
+    more = phone.locator("#desk-more")
+    expect(more).not_to_have_attribute("open", "")
+    expect(phone.locator("#fleet-summary")).to_have_text("6 dari 6 siaga")
+    assert more.bounding_box()["y"] > first["y"]  # below the queue
+    phone.evaluate("window.scrollTo(0, 0)")
+    screenshot(phone, "agency-queue-phone-375")
+    more.locator("> summary").click()
+    expect(phone.locator('#fleet-units [data-unit="AMB-01"]')).to_be_visible()
+
+    desk = page_for("ambulans", width=1366, height=768)
+    wait_until_live(desk)
+    expect(desk.locator("#queue .assignment")).to_have_count(3)
+    assert desk.locator("#queue .assignment").first.bounding_box()["y"] <= 200
+    expect(desk.locator('#fleet-units [data-unit="AMB-01"]')).to_be_visible()
+    screenshot(desk, "agency-queue-1366")

@@ -87,7 +87,7 @@ def test_the_board_counts_units_and_the_console_shows_the_unit_sent(
     expect(card.locator(".unit-list button").first).to_contain_text("DMK-01")  # based there
     card.locator(".unit-list button").first.click()
     expect(damkar_row.locator('[data-status="available"]')).to_have_text("4", timeout=3000)
-    expect(damkar_row.locator('[data-status="en_route"]')).to_have_text("1")
+    expect(damkar_row.locator('[data-status="dispatched"]')).to_have_text("1")
     chip = operator.locator("#open-reports tr", has_text=report.number).locator(
         '[data-agency="damkar"]'
     )
