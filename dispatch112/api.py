@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.authentication import TokenAuthentication
@@ -104,7 +105,10 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
         return Response(
-            {"detail": f"Request body too large (at most {limit} KB).", "code": "too_large"},
+            {
+                "detail": _("Request body too large (at most %(limit)d KB).") % {"limit": limit},
+                "code": "too_large",
+            },
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
@@ -112,7 +116,9 @@ def exception_handler(exc, context):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(detail=detail)
-    elif isinstance(exc, ObjectDoesNotExist):
+    elif isinstance(exc, ObjectDoesNotExist | Http404):
+        # Django's own 404 text names the model in English ("No Assignment matches the given
+        # query."): the API says "not found" in the request's language, and nothing more.
         exc = exceptions.NotFound()
     elif isinstance(exc, ActionForbidden):
         exc = exceptions.PermissionDenied(exc.message)

@@ -145,8 +145,23 @@
     document.dispatchEvent(new CustomEvent("console:call", { detail: { active: false } }));
   }
 
-  function newCall() {
-    if (isDirty() && !window.confirm(gettext("Discard the call in progress?"))) return;
+  /** The product's own yes/no question (#ask-dialog), never the browser's confirm():
+   * resolves true when the operator says yes (Enter), false on Esc or the other button. */
+  function ask(question, yes) {
+    const dialog = $("#ask-dialog");
+    $("#ask-question").textContent = question;
+    dialog.querySelector('button[value="yes"]').textContent = yes;
+    dialog.returnValue = "";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+      dialog.showModal();
+      dialog.querySelector('button[value="yes"]').focus();
+    });
+  }
+  const discardCall = () => ask(gettext("Discard the call in progress?"), gettext("Discard"));
+
+  async function newCall() {
+    if (isDirty() && !(await discardCall())) return;
     resetForm();
     say("");
     startCall();
@@ -430,7 +445,11 @@
     tiles.on("tileerror", () => {
       tileErrors += 1;
       // The pin map shows few tiles: two failures and no success mean no tile server.
-      if (tileErrors >= 2 && !tilesLoaded && map.hasLayer(tiles)) { map.removeLayer(tiles); map.getContainer().classList.add("no-tiles"); }
+      if (tileErrors >= 2 && !tilesLoaded && map.hasLayer(tiles)) {
+        map.removeLayer(tiles); // (Leaflet redraws its attribution links: out of the tab order again)
+        map.getContainer().classList.add("no-tiles");
+        untab();
+      }
     });
     tiles.addTo(map);
     for (const k of centres) {
@@ -442,7 +461,7 @@
 
     // Keyboard flow goes address → description; the map is for the mouse.
     map.getContainer().tabIndex = -1;
-    map.getContainer().querySelectorAll("a").forEach((link) => { link.tabIndex = -1; });
+    untab();
     map.on("click", (event) => {
       setPin(Number(event.latlng.lat.toFixed(6)), Number(event.latlng.lng.toFixed(6)));
       state.locationSource = "operator";
@@ -456,6 +475,11 @@
     const span = document.createElement("span");
     span.textContent = String(value);
     return span.innerHTML;
+  }
+
+  /** Keyboard flow goes address → description: the map's links are for the mouse. */
+  function untab() {
+    map.getContainer().querySelectorAll("a").forEach((link) => { link.tabIndex = -1; });
   }
 
   function setPin(latitude, longitude) {
@@ -585,10 +609,10 @@
 
   /** The call answered at this desk becomes the form's call: its number, and the clock from
    * the answer (received_at). A call already being typed is never overwritten unasked. */
-  function openPhoneCall(frame, asked) {
+  async function openPhoneCall(frame, asked) {
     const same = e164(fields.phone.value) === frame.caller_phone;
     if (!same && isDirty() && !asked) { renderIncoming(); return; }
-    if (!same && isDirty() && !window.confirm(gettext("Discard the call in progress?"))) return;
+    if (!same && isDirty() && !(await discardCall())) return;
     if (!same) resetForm();
     fields.phone.value = frame.caller_phone;
     state.receivedAt = new Date(frame.answered_at || frame.ringing_at || now());

@@ -81,6 +81,7 @@
           response = await fetch(item.url, {
             method: "POST", credentials: "same-origin",
             headers: { "Content-Type": "application/json", Accept: "application/json",
+                       "Accept-Language": document.documentElement.lang || "id",
                        "X-CSRFToken": UI.csrf(), "Idempotency-Key": item.key },
             body: JSON.stringify(item.body),
             signal: AbortSignal.timeout(15000),

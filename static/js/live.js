@@ -156,7 +156,10 @@ window.DispatchUI = {
   async api(method, url, body) {
     const response = await fetch(url, {
       method, credentials: "same-origin",
+      // In the page's language: the API's errors read as the page does, whatever the
+      // browser's own language (issue 37 §1).
       headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "Accept-Language": document.documentElement.lang || "id",
                  "X-CSRFToken": window.DispatchUI.csrf() },
       body: body === undefined ? undefined : JSON.stringify(body),
       // A server that never answers must not leave the operator waiting: after this the

@@ -35,7 +35,7 @@
   function reason(result) {
     if (!result.data) return C.failureMessage(result);
     if (result.data.detail) return result.data.detail;
-    return Object.entries(result.data).map(([field, errors]) => `${field}: ${[].concat(errors).join(" ")}`).join(" · ");
+    return Object.entries(result.data).map(([field, errors]) => `${fieldName(field)}: ${[].concat(errors).join(" ")}`).join(" · ");
   }
 
   function tell(message, kind) {
@@ -272,6 +272,8 @@
     form.kecamatan.value = report.kecamatan || "";
     form.address.value = report.address;
     form.description.value = report.description;
+    form.latitude.value = report.latitude ?? "";
+    form.longitude.value = report.longitude ?? "";
   }
 
   function renderCloseAs(report) {
@@ -387,6 +389,14 @@
     if (editForm.kecamatan.value !== (report.kecamatan || "")) changes.kecamatan = editForm.kecamatan.value || null;
     if (editForm.address.value.trim() !== report.address) changes.address = editForm.address.value.trim();
     if (editForm.description.value.trim() !== report.description) changes.description = editForm.description.value.trim();
+    // The pin (a second caller's better description of the place): both or neither.
+    const pin = [editForm.latitude.value.trim(), editForm.longitude.value.trim()];
+    if (pin.join() !== [report.latitude ?? "", report.longitude ?? ""].join()) {
+      // A number, or the text as typed so that the server names what is wrong with it.
+      const parse = (value) => (value === "" ? null
+        : Number.isNaN(Number(value.replace(",", "."))) ? value : Number(value.replace(",", ".")));
+      [changes.latitude, changes.longitude] = pin.map(parse);
+    }
     if (!Object.keys(changes).length) { tell(gettext("Nothing changed.")); return; }
     const done = await act("PATCH", `/api/v1/reports/${report.id}/`, changes,
       interpolate(gettext("%(number)s corrected: the agencies see it as new information."), { number: report.number }, true));

@@ -90,3 +90,39 @@ def test_a_report_whose_answer_was_lost_is_sent_again_and_made_once(
     assert len(sent) == 2 and sent[0][0] and sent[0][0] == sent[1][0], sent
     assert [status for _, status in sent] == [201, 201]
     assert Report.objects.count() == 1
+
+
+def test_every_screens_api_calls_speak_the_pages_language(new_page, server_url, demo_city):
+    """The desk, the map and the field app call the API through live.js (and the field app's
+    outbox): in an English browser their errors come back in Indonesian too (issue 37 §1)."""
+    page = new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+    page.goto(f"{server_url}/accounts/login/")
+    page.fill("#id_username", "dishub")
+    page.fill("#id_password", "demo112")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(f"{server_url}/agency/")
+    answer = page.evaluate(
+        "window.DispatchUI.api('POST', '/api/v1/assignments/999999/acknowledge/', {})"
+    )
+    assert answer["status"] == 404 and answer["data"]["detail"] == "Data tidak ditemukan.", answer
+
+
+def test_f2_on_a_call_in_progress_asks_in_the_consoles_own_dialog(new_page, server_url, demo_city):
+    """No browser confirm() (issue 37 §10): Esc keeps the call, Enter discards it."""
+    page = console(new_page, server_url)
+    browser_dialogs = []
+    page.on("dialog", lambda dialog: (browser_dialogs.append(dialog.message), dialog.dismiss()))
+    type_report(page, phone="081234567890", category="kebakaran", kecamatan="Tugu",
+                address="Jl. Walisongo", description="Asap tebal", send=False)  # fmt: skip
+    page.keyboard.press("F2")
+    ask = page.locator("#ask-dialog")
+    expect(ask).to_contain_text("Buang panggilan yang sedang dicatat?")
+    page.keyboard.press("Escape")
+    expect(ask).to_be_hidden()
+    expect(page.locator("#address")).to_have_value("Jl. Walisongo")  # kept
+    page.keyboard.press("F2")
+    expect(ask).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("#address")).to_have_value("")  # discarded: a new call
+    assert browser_dialogs == []

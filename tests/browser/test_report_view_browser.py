@@ -144,9 +144,31 @@ def test_the_field_app_marks_what_the_operator_corrected(
     )
     view.locator("#rv-edit-form button[type=submit]").click()
 
-    expect(phone.locator("#job-description")).to_contain_text("dua orang terjebak", timeout=3000)
+    expect(phone.locator("#job-description")).to_contain_text("dua orang terjebak", timeout=10_000)
     expect(phone.locator("#job-description mark.fresh")).to_have_text("informasi baru")
     expect(phone.locator("#job-address mark.fresh")).to_have_count(0)  # the address did not change
     screenshot(phone, "field-fresh-375")
     phone.locator("#job-description").tap()
     expect(phone.locator("#job mark.fresh")).to_have_count(0)
+
+
+def test_the_operator_moves_the_pin_from_the_report_view(page_for, demo_report):
+    """A second caller places it better: the pin is corrected in the view (SPEC §11), and a
+    mistyped coordinate is named, not silently dropped."""
+    from reports.models import Report
+
+    report = demo_report(category="kebakaran", address="Pasar Johar", kecamatan="semarang_utara")
+    operator = page_for("operator", height=768)
+    operator.locator("#open-reports tr", has_text=report.number).click()
+    view = operator.locator("#report-view")
+    view.locator("#rv-edit summary").click()
+    operator.fill("#rv-edit-form input[name=latitude]", "-6,9680")
+    operator.fill("#rv-edit-form input[name=longitude]", "abc")
+    view.locator("#rv-edit-form button[type=submit]").click()
+    expect(view.locator("#rv-status-line")).to_contain_text("titik lokasi")
+    assert Report.objects.get(pk=report.pk).latitude is None  # nothing half-saved
+    operator.fill("#rv-edit-form input[name=longitude]", "110.4260")
+    view.locator("#rv-edit-form button[type=submit]").click()
+    expect(view.locator("#rv-status-line")).to_contain_text("dikoreksi", timeout=3000)
+    moved = Report.objects.get(pk=report.pk)
+    assert (float(moved.latitude), float(moved.longitude)) == (-6.968, 110.426)
