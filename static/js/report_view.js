@@ -383,7 +383,7 @@
   editForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const report = state.report;
-    if (!report) return;
+    if (!report) { tell(gettext("The report is still loading: try again in a moment."), "error"); return; }
     const changes = {};
     if (Number(editForm.priority.value) !== report.priority) changes.priority = Number(editForm.priority.value);
     if (editForm.kecamatan.value !== (report.kecamatan || "")) changes.kecamatan = editForm.kecamatan.value || null;

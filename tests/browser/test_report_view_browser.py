@@ -138,6 +138,8 @@ def test_the_field_app_marks_what_the_operator_corrected(
     operator = page_for("operator", height=768)
     operator.locator("#open-reports tr", has_text=report.number).click()
     view = operator.locator("#report-view")
+    expect(view.locator("#rv-number")).to_have_text(report.number)  # loaded, as a person sees
+    expect(view.locator("#rv-edit-form textarea[name=description]")).to_have_value("Kios terbakar")
     view.locator("#rv-edit summary").click()
     operator.fill(
         "#rv-edit-form textarea[name=description]", "Kios terbakar, dua orang terjebak di lantai 2"
@@ -161,11 +163,13 @@ def test_the_operator_moves_the_pin_from_the_report_view(page_for, demo_report):
     operator = page_for("operator", height=768)
     operator.locator("#open-reports tr", has_text=report.number).click()
     view = operator.locator("#report-view")
+    expect(view.locator("#rv-number")).to_have_text(report.number)  # loaded, as a person sees
+    expect(view.locator("#rv-edit-form input[name=address]")).to_have_value("Pasar Johar")
     view.locator("#rv-edit summary").click()
     operator.fill("#rv-edit-form input[name=latitude]", "-6,9680")
     operator.fill("#rv-edit-form input[name=longitude]", "abc")
     view.locator("#rv-edit-form button[type=submit]").click()
-    expect(view.locator("#rv-status-line")).to_contain_text("titik lokasi")
+    expect(view.locator("#rv-status-line")).to_contain_text("titik lokasi: Harus berupa angka")
     assert Report.objects.get(pk=report.pk).latitude is None  # nothing half-saved
     operator.fill("#rv-edit-form input[name=longitude]", "110.4260")
     view.locator("#rv-edit-form button[type=submit]").click()
