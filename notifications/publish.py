@@ -159,18 +159,14 @@ def publish_events(events: list[Event]) -> None:
         add(ALL_REPORTS_GROUP, event_id, encode(payload))
         # Agencies' staff and units' crews, as reports.access says, from the payload alone.
         audience = live_audience(payload)
-        if audience.agencies or audience.units:
-            masked = encode(for_viewers(payload, CallerFields.MASKED))
-            for code in audience.agencies:
-                add(agency_group(code), event_id, masked)
-            for unit_id in audience.units:
-                add(unit_group(unit_id), event_id, masked)
-        if audience.agencies_left or audience.units_left:
-            withheld = encode(for_viewers(payload, CallerFields.WITHHELD))
-            for code in audience.agencies_left:
-                add(agency_group(code), event_id, withheld)
-            for unit_id in audience.units_left:
-                add(unit_group(unit_id), event_id, withheld)
+        for agencies, units, fields in (
+            (audience.agencies, audience.units, CallerFields.MASKED),
+            (audience.agencies_left, audience.units_left, CallerFields.WITHHELD),
+        ):
+            if agencies or units:  # encoded once for all of them, only if someone gets it
+                text = encode(for_viewers(payload, fields))
+                for group in [*map(agency_group, agencies), *map(unit_group, units)]:
+                    add(group, event_id, text)
     deliveries = [
         (
             group,

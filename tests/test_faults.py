@@ -34,6 +34,7 @@ from reports.models import Event, Report
 
 from .factories import OperatorFactory
 from .servers import Server, dashboard, free_port, post_report, server_env, token, wait_healthy
+from .test_live_order import out_of_order
 from .waiting import close_quietly, join_threads, recv_json, stop_tasks
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -371,16 +372,6 @@ def ready(server: Server) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def out_of_order(ids: list[int]) -> int:
-    """Event frames whose id is not above every id before them on the same socket."""
-    count, top = 0, 0
-    for event_id in ids:
-        if event_id <= top:
-            count += 1
-        top = max(top, event_id)
-    return count
 
 
 # --- A reconnect while operators keep posting: ORDER (SPEC §12a) ---------------------------------
