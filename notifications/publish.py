@@ -236,9 +236,22 @@ def _deliver(deliveries: list[tuple[str, dict]]) -> None:
     if loop is not None and loop.is_running():
         # Never called on the loop's own thread: this is synchronous code (it queried the ORM).
         asyncio.run_coroutine_threadsafe(_send_all(deliveries), loop).result(timeout=10)
+    elif _thread_runs_a_loop():
+        # Synchronous code on a thread whose own loop is running (a synchronous Playwright
+        # script seeding its data): async_to_sync refuses such a thread, and no consumer of
+        # this process listens there, so the publisher loop carries the messages.
+        _publisher.run(_send_all(deliveries))
     else:
         # No dashboard has connected to this process yet.
         async_to_sync(_send_all)(deliveries)
+
+
+def _thread_runs_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class _PublisherLoop:

@@ -888,6 +888,8 @@
     loadOpenReports();
   }
 
+  let renderedOpen = "";
+
   async function loadOpenReports() {
     let result;
     try { result = await api("GET", "/api/v1/reports/?status=open&limit=200"); } catch (error) { return; }
@@ -896,7 +898,14 @@
     const reports = result.data.results.sort((a, b) => alarming(b) - alarming(a)
       || a.priority - b.priority || a.received_at.localeCompare(b.received_at));
     $("#open-count").textContent = `(${result.data.count})`;
+    // A reload that changes nothing (a live event about another centre's business, a
+    // reconnect) leaves the rows alone, and with them the operator's place in the list.
+    const signature = JSON.stringify(reports.map((report) => [report, alarming(report)]));
+    if (signature === renderedOpen) return;
+    renderedOpen = signature;
     const body = $("#open-reports tbody");
+    const focused = document.activeElement && document.activeElement.closest("#open-reports tbody tr");
+    const focusedId = focused ? focused.dataset.reportId : null;
     body.replaceChildren();
     for (const report of reports) {
       const row = document.createElement("tr");
@@ -966,6 +975,10 @@
       agencies.append(actions);
       row.append(agencies);
       body.append(row);
+    }
+    if (focusedId) {
+      const again = body.querySelector(`tr[data-report-id="${focusedId}"]`);
+      if (again) again.focus();
     }
   }
 

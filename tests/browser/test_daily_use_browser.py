@@ -44,6 +44,7 @@ def test_the_whole_console_fits_a_1366_by_768_monitor(page_for, demo_report):
     expect(row).to_be_in_viewport()
     assert box(row)["x"] > box(page.locator("#report-form"))["x"] + 600  # beside the form
     number = row.locator("td.number .main")
+    expect(number).to_have_text(re.compile(r"\d"))
     assert box(number)["height"] < 30  # one line: a report number never wraps
     assert page.evaluate("document.documentElement.scrollHeight") <= 768  # nothing below
     # The pin map folds away; opened, it is a working map.
