@@ -4,7 +4,8 @@ Redis, gunicorn (BENCH_HTTP_WORKERS, 4) for HTTP, BENCH_POSITIONS_DAPHNE (2) Dap
 BENCH_MAP_UNITS (1000) units, each with its field officer's socket sending a position every
 BENCH_MAP_INTERVAL (5 s: 200 positions/s, spread over the interval); BENCH_MAP_VIEWERS (50)
 /map/ viewers — websocket clients of the command centre, which receive every unit's
-`unit.position` (coalesced by the server to one per unit per second per client) — and the
+position (coalesced by each server process to one per unit per second, sent as one
+`unit.positions` frame per tick) — and the
 BENCH_NOTIFY_DASHBOARDS (200) agency dashboards of notify_latency.
 
 Reports: position → viewer latency (the fix's `recorded_at`, stamped by the sender as it
@@ -93,10 +94,13 @@ async def _viewers(ports, token, count, control, replies) -> None:
                     continue
                 now = time.time()
                 frame = json.loads(raw)
-                if frame.get("type") == "unit.position" and frame["unit"].get("position_at"):
-                    sent = datetime.fromisoformat(frame["unit"]["position_at"]).timestamp()
-                    latencies.append(now - sent)
-                    received[index] += 1
+                if frame.get("type") != "unit.positions":
+                    continue
+                for unit in frame["units"]:
+                    if unit.get("position_at"):
+                        sent = datetime.fromisoformat(unit["position_at"]).timestamp()
+                        latencies.append(now - sent)
+                        received[index] += 1
 
     tasks = [asyncio.ensure_future(viewer(i)) for i in range(count)]
     try:

@@ -1,7 +1,7 @@
 """Unit positions (SPEC §7) in production mode, notify_latency's layout: PostgreSQL + Redis,
 gunicorn (BENCH_HTTP_WORKERS, 4) for HTTP, BENCH_POSITIONS_DAPHNE (2) Daphne processes for
 the websockets, with BENCH_NOTIFY_DASHBOARDS (200) agency staff dashboards connected on
-/ws/events/, which receive the `unit.position` frames of their agency's units.
+/ws/events/, which receive the `unit.positions` frames of their agency's units.
 BENCH_POSITIONS_UNITS (500) units are spread over the agencies, each with a field officer
 signed on to it (a user and a token of its own), made in bulk.
 
@@ -187,7 +187,7 @@ def hold_dashboards(ports: list[int], staff: list[tuple[str, str]], control, rep
 
 async def _hold(ports, staff, control, replies) -> None:
     """Connects the dashboards, says so, then on each "tally" says how many frames (and
-    unit.position frames) they received since the last one, until "stop"."""
+    units' positions) they received since the last one, until "stop"."""
     dashboards = [Dashboard(i, code, ports[i % len(ports)]) for i, (code, _) in enumerate(staff)]
     connected: asyncio.Queue = asyncio.Queue()
     stop = asyncio.Event()
@@ -212,7 +212,7 @@ async def _hold(ports, staff, control, replies) -> None:
                 new = dashboard.frames[:]
                 del dashboard.frames[: len(new)]
                 frames += len(new)
-                positions += sum(json.loads(raw).get("type") == "unit.position" for _, raw in new)
+                positions += sum(positions_in(json.loads(raw)) for _, raw in new)
             replies.put({"frames": frames, "positions": positions,
                          "failed": sum(d.error is not None for d in dashboards)})  # fmt: skip
     finally:
@@ -430,14 +430,25 @@ def field_sockets(ports: list[int], officers, interval: float | None, seconds: f
 
 
 # --- 3. Notification latency ----------------------------------------------------------------
+def positions_in(frame: dict) -> int:
+    """How many units' positions a frame carries (`unit.positions`: the units that moved
+    since the process's last tick, notifications.positions)."""
+    return len(frame.get("units", ())) if frame.get("type") == "unit.positions" else 0
+
+
 def without_positions(dashboards: list[Dashboard]) -> tuple[list[Dashboard], int]:
     """The dashboards with their report events only, as notify_latency.analyse reads them
-    (a unit.position frame, having no report, would count as a leak), and how many
-    unit.position frames they received."""
+    (a positions frame, having no report, would count as a leak), and how many units'
+    positions they received."""
     kept, positions = [], 0
     for dashboard in dashboards:
-        frames = [f for f in dashboard.frames if json.loads(f[1]).get("type") != "unit.position"]
-        positions += len(dashboard.frames) - len(frames)
+        frames, carried = [], 0
+        for frame in dashboard.frames:
+            if count := positions_in(json.loads(frame[1])):
+                carried += count
+            elif json.loads(frame[1]).get("type") != "unit.positions":
+                frames.append(frame)
+        positions += carried
         kept.append(replace(dashboard, frames=frames))
     return kept, positions
 
@@ -518,7 +529,7 @@ def main() -> None:
     print(f"{http_line}   (to /healthz)")
     print(
         f"   {posted[1]} × 204 over {posted[3]:.1f} s, {http_stored} rows stored; the dashboards "
-        f"received {http_frames['positions']} unit.position frames "
+        f"received {http_frames['positions']} units' positions "
         f"({http_frames['positions'] / len(staff) / posted[3]:.1f}/s each, ≤ 1 per unit per s)"
     )
     ws_rate = ws_stored / flood["seconds"]
@@ -530,7 +541,7 @@ def main() -> None:
     )
     print(
         f"   {flood['sent']} frames sent over {flood['seconds']:.1f} s, {ws_stored} rows stored; "
-        f"the dashboards received {ws_frames['positions']} unit.position frames "
+        f"the dashboards received {ws_frames['positions']} units' positions "
         f"({ws_frames['positions'] / len(staff) / flood['seconds']:.1f}/s each)"
     )
 
@@ -548,7 +559,7 @@ def main() -> None:
         f"   unit traffic: {traffic['sockets']} field sockets sent {traffic['sent']} positions "
         f"over {traffic['seconds']:.1f} s ({achieved:.0f}/s; planned "
         f"{len(officers) / INTERVAL:.0f}/s), {traffic_stored} rows stored, {traffic['refused']} "
-        f"refused; the dashboards received {busy_positions} unit.position frames "
+        f"refused; the dashboards received {busy_positions} units' positions "
         f"(without traffic: {quiet_positions})"
     )
     for name, result in (("no unit traffic", quiet), ("unit traffic", busy)):

@@ -24,6 +24,7 @@ from reports.api.serializers import AssignmentSerializer, ReportSerializer
 from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
 from reports.selectors import with_details
 
+from . import positions
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
 from .outage import LAYER_ERRORS, RETRY_HINT_MS, outage
@@ -110,6 +111,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self._close_for_outage()
             return
         outage.back()
+        if (scope := access.positions_scope(access.as_viewer(user))) is not None:
+            self.positions = positions.hub()
+            await self.positions.join(self, scope)
         self.user = user
         self.membership = asyncio.ensure_future(self._keep_membership(own))
         await self.accept()
@@ -212,33 +216,14 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 task.add_done_callback(_background.discard)
             # else: a repeat, or in the snapshot already (ids follow commit order): dropped
 
-    async def deliver_position(self, unit_id: int, text: str) -> None:
-        """A unit's position: at most one per unit per DISPATCH_POSITION_COALESCE_SECONDS
-        to this dashboard, the latest winning (SPEC §7: a wall of 500 units moving every
-        few seconds must not flood a phone on a weak signal)."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        pending = self.__dict__.setdefault("positions_pending", {})
-        sent = self.__dict__.setdefault("positions_sent", {})
-        if unit_id in pending:
-            pending[unit_id] = text  # its flush is already scheduled: the latest goes
-            return
-        wait = sent.get(unit_id, -1e9) + settings.DISPATCH_POSITION_COALESCE_SECONDS - now
-        if wait <= 0 and self.held is None:
-            sent[unit_id] = now
+    async def deliver_positions(self, text: str) -> None:
+        """A `unit.positions` frame from this process's positions hub (positions.py), which
+        coalesced it for every socket at once. Held with the events while a snapshot or a
+        replay is being sent (it is newer than the snapshot's units)."""
+        if self.held is not None:
+            self.held.append((None, text))
+        else:
             await self.send(text_data=text)
-            return
-        pending[unit_id] = text
-        loop.call_later(max(wait, 0.05), self._flush_position, unit_id)
-
-    def _flush_position(self, unit_id: int) -> None:
-        if self.left:
-            return
-        text = self.positions_pending.pop(unit_id, None)
-        if text is not None:
-            task = asyncio.ensure_future(self.deliver_position(unit_id, text))
-            _background.add(task)
-            task.add_done_callback(_background.discard)
 
     async def live_frame(self, message) -> None:
         """A frame for this user alone (notifications.publish.publish_frame_on_commit)."""
@@ -299,6 +284,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.left = True
         if fanout := getattr(self, "fanout", None):
             fanout.leave(self)
+        if hub := getattr(self, "positions", None):
+            hub.leave(self)
         if membership := getattr(self, "membership", None):
             membership.cancel()
 

@@ -49,8 +49,6 @@ ORDER_HOLD = 0.1
 class Member(Protocol):
     async def deliver(self, texts: list[str], ids: list[int | None] | None = None) -> None: ...
 
-    async def deliver_position(self, unit_id: int, text: str) -> None: ...
-
     async def layer_lost(self) -> None: ...
 
 
@@ -165,7 +163,7 @@ class ProcessFanout:
                 continue
             outage.back()
             kind = message.get("type")
-            if kind not in ("dispatch.events", "dispatch.positions"):
+            if kind != "dispatch.events":  # positions have a lane of their own (positions.py)
                 continue
             group = message.get("group")
             if kind == "dispatch.events" and (ids := message.get("ids")) is not None:
@@ -176,11 +174,7 @@ class ProcessFanout:
     async def _deliver(self, group, kind: str, message: dict) -> None:
         for member in list(self.members.get(group, ())):
             try:
-                if kind == "dispatch.events":
-                    await member.deliver(message["texts"], message.get("ids"))
-                else:  # a batch of units' positions (publish._PositionBatch)
-                    for unit_id, text in message["positions"]:
-                        await member.deliver_position(unit_id, text)
+                await member.deliver(message["texts"], message.get("ids"))
             except Exception:
                 logger.exception("Could not write to a dashboard")
 

@@ -157,21 +157,3 @@ def unit_data(unit, serving: tuple[int, int, str] | None) -> dict:
         "report": report,
         "report_number": number,
     }
-
-
-def position_payload(unit) -> dict:
-    """`unit.position`: a unit's last position, live only (no event id, SPEC §7)."""
-    return {
-        "type": "unit.position",
-        "server_time": timezone.now().isoformat(),
-        "unit": {
-            "id": unit.pk,
-            "agency": unit.agency.code,
-            "call_sign": unit.call_sign,
-            "status": unit.status,
-            "latitude": unit.latitude,
-            "longitude": unit.longitude,
-            "accuracy_m": unit.accuracy_m,
-            "position_at": unit.position_at.isoformat() if unit.position_at else None,
-        },
-    }

@@ -289,6 +289,12 @@ class _PublisherLoop:
 _publisher = _PublisherLoop()
 
 
+def publisher_call_later(delay: float, callback) -> None:
+    """Runs `callback` on this process's publisher loop after `delay` seconds (the
+    positions lane batches there)."""
+    _publisher.call_later(delay, callback)
+
+
 # A Redis that hangs (rather than refusing connections) must not hold the operator's response:
 # past this the events are left to `resume`, as in an outage.
 PUBLISH_TIMEOUT = 2.0
@@ -301,91 +307,6 @@ async def _send_all(deliveries: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     async with asyncio.timeout(PUBLISH_TIMEOUT):
         await asyncio.gather(*(layer.group_send(group, message) for group, message in deliveries))
-
-
-# --- Positions (SPEC §7): live only, never an Event -----------------------------------------------
-#
-# Positions must never crowd out report events: both travel through each Daphne process's one
-# fan-out channel, a queue of `capacity` messages read one at a time, and 500 units sending
-# every 5 s as one message per position and group (200 messages a second) held report events
-# back by seconds and overflowed the queue, dropping them (benchmarks/positions.py). So each
-# process that stores positions batches them: per group, the latest position of each unit,
-# sent as ONE message every POSITION_BATCH_SECONDS. The layer then carries a few messages a
-# second per publishing process, however many units move.
-
-POSITION_MESSAGE = "dispatch.positions"
-POSITION_BATCH_SECONDS = 0.5
-
-
-def position_entries(unit) -> list[tuple[str, int, str]]:
-    """(group, unit id, encoded `unit.position`) for the command centre and the unit's
-    agency; each dashboard's consumer coalesces them further (consumers.deliver_position)."""
-    from .payloads import position_payload
-
-    text = encode(position_payload(unit))
-    return [(group, unit.pk, text) for group in (ALL_REPORTS_GROUP, agency_group(unit.agency.code))]
-
-
-class _PositionBatch:
-    """The positions this process stored in the last POSITION_BATCH_SECONDS, by group and
-    unit (the latest wins), flushed on the publisher loop."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: dict[str, dict[int, str]] = defaultdict(dict)
-        self._scheduled = False
-
-    def add(self, entries: list[tuple[str, int, str]]) -> None:
-        with self._lock:
-            for group, unit_id, text in entries:
-                self._pending[group][unit_id] = text
-            if self._scheduled:
-                return
-            self._scheduled = True
-        _publisher.call_later(POSITION_BATCH_SECONDS, self._flush)
-
-    def _flush(self) -> None:
-        with self._lock:
-            pending, self._pending, self._scheduled = self._pending, defaultdict(dict), False
-        deliveries = [
-            (group, {"type": POSITION_MESSAGE, "group": group, "positions": list(units.items())})
-            for group, units in pending.items()
-        ]
-        task = asyncio.ensure_future(_send_positions(deliveries))
-        _position_tasks.add(task)
-        task.add_done_callback(_position_tasks.discard)
-
-
-_position_batch = _PositionBatch()
-_position_tasks: set = set()
-
-
-async def _send_positions(deliveries) -> None:
-    from .outage import LAYER_ERRORS, outage
-
-    try:
-        await _send_all(deliveries)
-    except LAYER_ERRORS as error:
-        outage.lost(error, "publishing positions")
-    except Exception:
-        logger.exception("Unit positions were not published; the next ones follow in seconds")
-
-
-def publish_position_on_commit(unit) -> None:
-    """Sends the unit's new position once the transaction that stored it commits: batched
-    with Redis (above); at once on the in-memory layer (one process, no shared queue)."""
-    entries = position_entries(unit)
-
-    def send() -> None:
-        if isinstance(get_channel_layer(), InMemoryChannelLayer):
-            deliver_safely(
-                [(g, {"type": POSITION_MESSAGE, "group": g, "positions": [(u, t)]})
-                 for g, u, t in entries]
-            )  # fmt: skip
-        else:
-            _position_batch.add(entries)
-
-    transaction.on_commit(send, robust=True)
 
 
 # --- Frames that are not Events (SPEC §9: the phone system's pops) --------------------------------

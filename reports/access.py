@@ -275,6 +275,29 @@ def units_followed_by(viewer: Viewer) -> QuerySet[Unit]:
     return units
 
 
+def positions_scope(viewer: Viewer) -> str | None:
+    """Whose positions the viewer's socket hears live (SPEC §7: operators, supervisors and
+    the unit's own agency): "*" every unit's, an agency's code its units', None nobody's (a
+    field officer's phone follows its own unit by its events)."""
+    if viewer.sees_all:
+        return "*"
+    if viewer.role == Role.AGENCY_STAFF and viewer.in_agency:
+        return viewer.agency_code
+    return None
+
+
+def units_movable_by(viewer: Viewer) -> dict | None:
+    """Which units the viewer may move (a position), as the columns a unit row must match:
+    a field officer the unit signed on to, agency staff their agency's units; None: no unit
+    (the command centre reads positions, it does not make them). Asks no query: a socket's
+    viewer is pinned, so each position is one statement (units.services.record_position)."""
+    if viewer.role == Role.FIELD and viewer.unit_id is not None:
+        return {"id": viewer.unit_id}
+    if viewer.role == Role.AGENCY_STAFF and viewer.agency_id is not None:
+        return {"agency_id": viewer.agency_id}
+    return None
+
+
 def may_see_unit(viewer: Viewer, unit: Unit) -> bool:
     """units_visible_to, in memory."""
     return viewer.sees_all or (viewer.in_agency and unit.agency_id == viewer.agency_id)

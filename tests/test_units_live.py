@@ -1,5 +1,5 @@
 """Field units on /ws/events/ (issue 14 §6, SPEC §7), with real websocket clients:
-`unit.position` (live only, scoped, coalesced), positions sent as frames by the field app,
+`unit.positions` (live only, scoped, coalesced once per process), positions sent as frames by the field app,
 `unit.updated` and the unit's reports reaching its crew, and `units` in the snapshot."""
 
 import pytest
@@ -25,7 +25,10 @@ def amb(unit_of):
 
 
 def positions(messages) -> list[dict]:
-    return [m for m in messages if m["type"] == "unit.position"]
+    """Each unit's position in the `unit.positions` frames received, in order."""
+    return [
+        {"unit": unit} for m in messages if m["type"] == "unit.positions" for unit in m["units"]
+    ]
 
 
 def test_positions_reach_the_command_centre_and_the_units_agency_only(
@@ -73,9 +76,9 @@ def test_positions_are_coalesced_to_one_per_unit_per_second_per_dashboard(
         for step in range(5):  # five fixes in well under a second
             await record(actor=officer, unit=amb, latitude=-6.99 + step / 1000, longitude=110.42)
         got = positions(await received_until_quiet(desk, 1.5, first=2.0))
-        # The latest always arrives; before it at most the first (the in-memory layer sends
-        # each at once and the dashboard holds the rest for a second; with Redis the
-        # publishing process batches them first, notifications.publish).
+        # The latest always arrives; before it at most the first (the hub sends a unit at
+        # once, then at most once a second; with Redis the publishing process batches them
+        # first, notifications.positions).
         latitudes = [p["unit"]["latitude"] for p in got]
         assert latitudes in ([-6.99, -6.986], [-6.986]), latitudes
         assert await database_sync_to_async(UnitPosition.objects.count)() == 5  # all stored

@@ -13,7 +13,6 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 
 from dispatch112 import shared_cache
 from dispatch112.throttles import CACHE_ALIAS
-from reports import access
 from reports.errors import DispatchError
 from reports.validation import Errors, clean_aware_datetime
 
@@ -51,12 +50,9 @@ async def position_frame(user, content: dict) -> dict | None:
 
 
 def _record(user, unit_id: int, content: dict, recorded_at) -> bool:
-    """record_position, as over HTTP (published after commit, batched by
-    notifications.publish); False when the unit stored one less than a second ago."""
-    from agencies.models import Unit
-
-    if not access.units_visible_to(access.as_viewer(user)).filter(pk=unit_id).exists():
-        raise Unit.DoesNotExist
+    """record_position, as over HTTP: one statement, authorised by the socket's pinned viewer
+    (reports.access.units_movable_by); False when the unit stored one less than a second
+    ago."""
     stored = services.record_position(
         actor=user,
         unit=unit_id,

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from agencies import geo
 from agencies.models import AgencyMember, Kecamatan, Unit, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role, user_unit_id
-from notifications.publish import publish_position_on_commit
+from notifications import positions
+from reports import access
 from reports.errors import ActionForbidden, TransitionNotAllowed
 from reports.models import UNIT_BUSY_STATUSES, Assignment, Report
 from reports.services import event_record, unit_set_status
@@ -245,33 +246,98 @@ def record_position(
     accuracy_m=None,
     recorded_at: datetime | None = None,
     admit: Callable[[int], bool] | None = None,
-) -> Unit | None:
+) -> dict | None:
     """Stores a GPS fix in the unit's track and, when it is the newest, as its last position,
-    published live after commit (`unit.position`). Bad input → ValidationError, nothing
-    stored. `admit(unit_id)`, asked once the fix is valid and allowed, may refuse to store
-    it (a rate, units.frames): None, nothing stored."""
+    published on the positions lane after commit (notifications.positions). Bad input →
+    ValidationError, nothing stored. `admit(unit_id)`, asked once the fix is valid and
+    allowed, may refuse to store it (a rate, units.frames): None, nothing stored. Else the
+    position as published ({} for an older fix: kept in the track only).
+
+    One statement on PostgreSQL (issue 34 §3): who may move the unit is the actor's viewer
+    (pinned on a socket: no query), put in the statement's WHERE; the track row and the
+    unit's newest position are written together. Only a refusal asks more (404 or 403)."""
     now = timezone.now()
     errors = Errors()
     position = clean_position(errors, latitude, longitude, accuracy_m, required=True)
     recorded_at = clean_recorded_at(errors, recorded_at, now)
     unit_id = unit.pk if isinstance(unit, Unit) else unit
-    with transaction.atomic():
-        locked = _locked(unit_id)
-        if not may_operate(actor, locked):
-            raise ActionForbidden(_("Only the unit's crew or its agency may move it."))
-        errors.raise_if_any()
-        if admit is not None and not admit(locked.pk):
-            return None
-        lat, lng, accuracy = position
-        UnitPosition.objects.create(
-            unit=locked, latitude=lat, longitude=lng, accuracy_m=accuracy, recorded_at=recorded_at
-        )
-        if locked.position_at is None or recorded_at >= locked.position_at:
-            locked.latitude, locked.longitude, locked.accuracy_m = lat, lng, accuracy
-            locked.position_at = recorded_at
-            locked.save(update_fields=["latitude", "longitude", "accuracy_m", "position_at"])
-            publish_position_on_commit(locked)
-        return locked
+    viewer = access.as_viewer(actor)
+    movable = access.units_movable_by(viewer)
+    if movable is None or movable.get("id", unit_id) != unit_id:
+        _refuse(viewer, unit_id)
+    errors.raise_if_any()
+    if admit is not None and not admit(unit_id):
+        return None
+    lat, lng, accuracy = position
+    match = {**movable, "id": unit_id}
+    stored, newest = _store_position(match, lat, lng, accuracy, recorded_at, now)
+    if not stored:
+        _refuse(viewer, unit_id)
+    if newest is None:
+        return {}
+    call_sign, status = newest
+    entry = {
+        "id": unit_id,
+        "agency": viewer.agency_code,
+        "call_sign": call_sign,
+        "status": status,
+        "latitude": lat,
+        "longitude": lng,
+        "accuracy_m": accuracy,
+        "position_at": recorded_at.isoformat(),
+    }
+    positions.publish_on_commit(entry)
+    return entry
+
+
+def _refuse(viewer, unit_id: int):
+    """Why a position was not stored: no such unit for this viewer (404), or not theirs to
+    move (403)."""
+    if not access.units_visible_to(viewer).filter(pk=unit_id).exists():
+        raise Unit.DoesNotExist
+    raise ActionForbidden(_("Only the unit's crew or its agency may move it."))
+
+
+_TRACK_COLUMNS = "unit_id, latitude, longitude, accuracy_m, recorded_at, received_at"
+
+
+def _store_position(match: dict, lat, lng, accuracy, recorded_at, now):
+    """(whether the unit matched and the fix went into its track, (call_sign, status) if it is
+    the unit's newest position else None)."""
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    unit_table, track_table = quote(Unit._meta.db_table), quote(UnitPosition._meta.db_table)
+    where = " AND ".join(f"{quote(column)} = %s" for column in match)
+    keys = list(match.values())
+    at = connection.ops.adapt_datetimefield_value(recorded_at)
+    received = connection.ops.adapt_datetimefield_value(now)
+    insert = (
+        f"INSERT INTO {track_table} ({_TRACK_COLUMNS}) "
+        f"SELECT id, %s, %s, %s, %s, %s FROM {unit_table} WHERE {where}"
+    )
+    update = (
+        f"UPDATE {unit_table} SET latitude = %s, longitude = %s, accuracy_m = %s, "
+        f"position_at = %s WHERE {where} AND (position_at IS NULL OR position_at <= %s)"
+    )
+    insert_params = [lat, lng, accuracy, at, received, *keys]
+    update_params = [lat, lng, accuracy, at, *keys, at]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH track AS ({insert} RETURNING unit_id), "
+                f"moved AS ({update} RETURNING call_sign, status) "
+                "SELECT (SELECT count(*) FROM track), moved.call_sign, moved.status "
+                "FROM (SELECT 1) AS one LEFT JOIN moved ON TRUE",
+                insert_params + update_params,
+            )
+            count, call_sign, status = cursor.fetchone()
+            return bool(count), (call_sign, status) if call_sign is not None else None
+        with transaction.atomic(using=connection.alias):  # SQLite: no writes in a WITH
+            cursor.execute(insert, insert_params)
+            if cursor.rowcount != 1:
+                return False, None
+            cursor.execute(f"{update} RETURNING call_sign, status", update_params)
+            return True, cursor.fetchone()
 
 
 def prune_tracks(*, now: datetime | None = None) -> int:

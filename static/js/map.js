@@ -176,7 +176,7 @@
   map.on("zoomend", queueDeclutter);
   function upsertUnit(update) {
     const known = units.get(update.id);
-    // unit.position carries the position and status only: merged into what is known.
+    // A position carries the unit's place and status only: merged into what is known.
     const unit = { ...(known ? known.unit : {}), ...update };
     if (unit.active === false) { if (known) { map.removeLayer(known.marker); units.delete(unit.id); } return; }
     const place = unitPlace(unit);
@@ -278,7 +278,8 @@
       else if (event.report) upsertReport(event.report);
     },
     onLive(frame) {
-      if (frame.type === "unit.position") upsertUnit(frame.unit);
+      // The units that moved since the last frame, coalesced by the server (SPEC §7).
+      if (frame.type === "unit.positions") frame.units.forEach(upsertUnit);
     },
     onStatus: UI.banner,
   });
