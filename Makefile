@@ -18,6 +18,9 @@ PYTEST_ARGS ?=
 # own Redis key prefix. `--dist loadgroup` keeps a module that starts servers once for all its
 # tests (marked xdist_group) on one worker. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
+# A worker that dies (a crash, not a failing test) ends the run with an error: replacing it
+# under --dist loadgroup left the run waiting for ever (seen 2026-12-06).
+XDIST_CRASH := $(if $(filter 0,$(TEST_WORKERS)),,--max-worker-restart=0)
 
 .PHONY: install run run-kendal test test-browser lint format messages bench bench-tiny profile clean
 
@@ -48,11 +51,11 @@ run-kendal: install
 	$(KENDAL) DEBUG=$(DEBUG) $(BIN)/python manage.py serve --host $(HOST) --port $(KENDAL_PORT)
 
 test: install
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(XDIST_CRASH) $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium (apt-get install chromium); .ci/run installs it.
 test-browser: install
-	$(BIN)/pytest -m browser -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -m browser -n $(TEST_WORKERS) --dist loadgroup $(XDIST_CRASH) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

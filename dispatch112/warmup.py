@@ -34,15 +34,12 @@ def warm_up() -> None:
 
     from agencies import directory
     from dispatch112.views import healthz
-    from notifications import payloads
     from notifications.publish import deliver_safely
     from reports.api import serializers
 
     get_resolver().url_patterns  # noqa: B018 — imports every view module
     connection.ensure_connection()
     healthz(RequestFactory().get("/healthz"))
-    for serializer in (payloads._REPORT, payloads._MESSAGE):
-        serializer.fields  # noqa: B018 — builds and caches the fields (nested ones too)
     serializers.ReportCreateSerializer().fields  # noqa: B018 — first use imports validators
     directory.current()  # the city's configuration, read once (agencies.directory)
     # Starts the publisher loop and opens its Redis connection (a group with no members).

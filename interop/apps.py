@@ -7,7 +7,7 @@ class InteropConfig(AppConfig):
     verbose_name = _("Interoperability")
 
     def ready(self) -> None:
-        from notifications.consumers import register_snapshot_extra
+        from notifications.providers import register_snapshot_extra
         from reports.retention import register_eraser
 
         from . import live, services

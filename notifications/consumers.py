@@ -14,28 +14,12 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.db.models import Max
-from django.utils import timezone
 
-from agencies.roles import Role
-from reports import access
-from reports.access import CallerFields, Viewer
-from reports.api.serializers import AssignmentSerializer, ReportSerializer
-from reports.models import OPEN_ASSIGNMENT_STATUSES, Event
-from reports.selectors import with_details
-
-from . import positions
+from . import positions, providers
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
 from .outage import LAYER_ERRORS, RETRY_HINT_MS, outage
-from .payloads import for_viewers, live_payloads, units_data
-from .publish import (
-    ALL_REPORTS_GROUP,
-    OPERATORS_GROUP,
-    agency_group,
-    register_server_loop,
-    unit_group,
-)
+from .publish import register_server_loop
 from .revocation import session_group, token_group, user_group
 
 logger = logging.getLogger(__name__)
@@ -48,11 +32,6 @@ UNIT_CHANGED = 4001
 ACCESS_CHANGED = 4003
 # A client's frames are a few dozen characters (`resume`); anything this long is not parsed.
 MAX_FRAME_CHARS = 64 * 1024
-# Event ids are allocated in insert order, not commit order: on resume, ids this far below
-# the client's mark are sent again (clients drop ids they already have).
-RESUME_WINDOW = 200
-# A client further behind than this gets a fresh snapshot instead of a replay.
-RESUME_LIMIT = 2000
 # channels-redis's connection pool (redis-py) refuses a command past its 100 connections
 # instead of waiting for one: a burst of dashboards reconnecting at once (a restarted process)
 # made some connects fail with HTTP 500. Group changes take one of these slots per loop.
@@ -85,7 +64,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
-        groups = await database_sync_to_async(_groups_for)(user)  # its viewer pinned
+        state = providers.live_state
+        groups = await database_sync_to_async(state.groups_for)(user)  # its viewer pinned
         if groups is None:
             # Accept first: a close code only reaches the client on an open socket.
             await self.accept()
@@ -111,7 +91,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self._close_for_outage()
             return
         outage.back()
-        if (scope := access.positions_scope(access.as_viewer(user))) is not None:
+        if (scope := state.positions_scope(user)) is not None:
             self.positions = positions.hub()
             await self.positions.join(self, scope)
         self.user = user
@@ -128,7 +108,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if self.held is None:
             self.held = []
         try:
-            state, events = await database_sync_to_async(snapshot_and_replay)(self.user, after)
+            catch_up = providers.live_state.snapshot_and_replay
+            state, events = await database_sync_to_async(catch_up)(self.user, after)
             await self.send_json(state)
             for message in events:
                 if message["event_id"] > self.last_sent:
@@ -322,8 +303,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind in FRAME_HANDLERS and kind != "resume":
-            reply = await FRAME_HANDLERS[kind](self.user, content)
+        if kind in providers.FRAME_HANDLERS and kind != "resume":
+            reply = await providers.FRAME_HANDLERS[kind](self.user, content)
             if reply is not None:
                 await self.send_json(reply)
             return
@@ -334,7 +315,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after < 2**63:
             await self.send_json({"type": "error", "detail": "last_event_id must be an integer"})
             return
-        # A resume replays up to RESUME_LIMIT events: one per DISPATCH_WS_RESUME_SECONDS.
+        # A resume replays up to a few thousand events: one per DISPATCH_WS_RESUME_SECONDS.
         now = asyncio.get_running_loop().time()
         if now < self.__dict__.get("resumed_at", -1e9) + settings.DISPATCH_WS_RESUME_SECONDS:
             await self.send_json(RESUME_TOO_SOON)
@@ -344,6 +325,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if self.held is None:
             self.held = []
         try:
+            replay = providers.live_state.replay
             for message in await database_sync_to_async(replay)(self.user, after):
                 await self.send_json(message)
                 if message.get("type") == "snapshot":
@@ -400,25 +382,7 @@ RESUME_TOO_SOON = {
     "detail": "resume at most once every few seconds: this one was ignored",
 }
 
-# Frames a client may send besides `resume`, by type: an app that takes frames of its own
-# registers a handler (units/ registers "position"), which gets the user and the frame and
-# returns the reply frame or None. notifications/ never imports the apps above it.
-FRAME_HANDLERS: dict = {"resume": None}
 _background: set = set()
-
-
-def register_frame_handler(kind: str, handler) -> None:
-    FRAME_HANDLERS[kind] = handler
-
-
-# What apps add to a user's snapshot (telephony: the calls ringing at an operator's desk and
-# the callers' AML positions): callables user → dict of extra keys, {} for other roles.
-SNAPSHOT_EXTRAS: list = []
-
-
-def register_snapshot_extra(extra) -> None:
-    if extra not in SNAPSHOT_EXTRAS:
-        SNAPSHOT_EXTRAS.append(extra)
 
 
 def _revocation_groups(scope, user) -> list[str]:
@@ -426,92 +390,3 @@ def _revocation_groups(scope, user) -> list[str]:
         return [user_group(user.pk), token_group(user.pk)]
     session_key = getattr(scope.get("session"), "session_key", None)
     return [user_group(user.pk)] + ([session_group(session_key)] if session_key else [])
-
-
-def _groups_for(user) -> list[str] | None:
-    """The groups whose live events the user receives (publish names each payload's
-    audience by these, reports.access.live_audience); None: refused (no role). The socket's
-    viewer is resolved here, once."""
-    viewer = access.pin_viewer(user) if user is not None else Viewer(Role.NONE)
-    if viewer.role == Role.OPERATOR:
-        return [ALL_REPORTS_GROUP, OPERATORS_GROUP]
-    if viewer.role == Role.SUPERVISOR:
-        return [ALL_REPORTS_GROUP]
-    if viewer.role == Role.AGENCY_STAFF and viewer.in_agency:
-        return [agency_group(viewer.agency_code)]
-    if viewer.role == Role.FIELD and viewer.in_agency:
-        # Not signed on: accepted, hearing nothing until signing on (which reconnects).
-        return [unit_group(viewer.unit_id)] if viewer.unit_id is not None else []
-    return None
-
-
-def snapshot(user) -> dict:
-    """Every open assignment the user may see, each with its report."""
-    viewer = access.as_viewer(user)
-    last_event_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
-    assignments = list(
-        access.assignments_visible_to(viewer)
-        .filter(status__in=OPEN_ASSIGNMENT_STATUSES)
-        .order_by("notified_at", "pk")
-        .values_list("pk", "report_id")
-    )
-    reports = {
-        r.pk: r
-        for r in with_details(
-            access.reports_visible_to(viewer).filter(
-                pk__in={report_id for _, report_id in assignments}
-            )
-        )
-    }
-    by_id = {a.pk: a for r in reports.values() for a in r.assignments.all()}
-    report_data = {pk: ReportSerializer(r).data for pk, r in reports.items()}
-    message = {
-        "type": "snapshot",
-        "server_time": timezone.now().isoformat(),
-        "last_event_id": last_event_id,
-        "assignments": [
-            {**AssignmentSerializer(by_id[pk]).data, "report": report_data[report_id]}
-            for pk, report_id in assignments
-        ],
-        "units": units_data(access.units_followed_by(viewer).filter(active=True)),
-    }
-    for extra in SNAPSHOT_EXTRAS:
-        message.update(extra(user))
-    # Only reports the viewer takes part in: masked, or in full for the command centre.
-    return message if viewer.sees_all else for_viewers(message, CallerFields.MASKED)
-
-
-def snapshot_and_replay(user, after: int | None) -> tuple[dict, list[dict]]:
-    """The snapshot, then (for a client that says which event it applied last) every event
-    after that one it may see, in id order, read after the snapshot: SPEC §12a. A client more
-    than RESUME_LIMIT events behind gets the snapshot alone (it holds their outcome)."""
-    state = snapshot(user)
-    if after is None:
-        return state, []
-    events = replay(user, after, window=0)
-    if events and events[0].get("type") == "snapshot":
-        return events[0], []
-    return state, events
-
-
-def replay(user, after: int, window: int = RESUME_WINDOW) -> list[dict]:
-    """Every event after `after` (and `window` ids below it: the `resume` frame of older
-    clients) that the user may receive, in order; a fresh snapshot if the client is too far
-    behind."""
-    viewer = access.as_viewer(user)
-    events = list(
-        access.events_visible_to(viewer)
-        .filter(pk__gt=max(after - window, 0))
-        .order_by("pk")[: RESUME_LIMIT + 1]
-    )
-    if len(events) > RESUME_LIMIT:
-        return [snapshot(user)]
-    payloads = live_payloads(events)
-    if viewer.sees_all:
-        return payloads
-    return [
-        p
-        if p["type"] == "unit.updated"
-        else for_viewers(p, access.payload_caller_fields(viewer, p["report"]))
-        for p in payloads
-    ]

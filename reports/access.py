@@ -303,7 +303,7 @@ def may_see_unit(viewer: Viewer, unit: Unit) -> bool:
     return viewer.sees_all or (viewer.in_agency and unit.agency_id == viewer.agency_id)
 
 
-# --- Live payloads: the same rule on serialised reports (notifications.payloads) ------------------
+# --- Live payloads: the same rule on serialised reports (reports.live) ------------------
 
 
 @dataclass(frozen=True)

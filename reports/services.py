@@ -21,10 +21,10 @@ from agencies import directory, geo
 from agencies.models import Category, Kecamatan, Unit, UnitStatus
 from agencies.roles import Role, user_agency, user_role, user_unit_id
 from agencies.routing import route
-from notifications.publish import mark_loaded_for_live, publish_on_commit
 
 from .access import as_viewer, reports_engaged_by
 from .errors import ActionForbidden, TransitionNotAllowed
+from .live import publish_on_commit
 from .models import (
     OPEN_ASSIGNMENT_STATUSES,
     UNIT_BUSY_STATUSES,
@@ -83,11 +83,18 @@ def event_record(
     return event
 
 
-def events_record(events: list[Event]) -> list[Event]:
-    """Appends several Events in one INSERT; published together after commit."""
+def events_record(
+    events: list[Event],
+    *,
+    report: Report | None = None,
+    assignments: list[Assignment] | None = None,
+) -> list[Event]:
+    """Appends several Events in one INSERT; published together after commit. An action that
+    has just written `report` and all its `assignments` hands them over: the live payload is
+    built from them, not read back (reports.live)."""
     created = Event.objects.bulk_create(events)
     for event in created:
-        publish_on_commit(event)
+        publish_on_commit(event, report=report, assignments=assignments)
     return created
 
 
@@ -230,9 +237,6 @@ def _report_open(
             for agency in routed
         ]
     )
-    # The report's live payload is built from these objects, not read back (publish).
-    prefetched(report, "assignments", assignments)
-    mark_loaded_for_live(report)
     events_record(
         [
             Event(
@@ -245,7 +249,9 @@ def _report_open(
                 Event(report=report, assignment=a, kind="assignment.created", actor=operator)
                 for a in assignments
             ),
-        ]
+        ],
+        report=report,  # the live payload is built from these objects (reports.live)
+        assignments=assignments,
     )
     if call is not None:
         call_logged.send(sender=Call, call=call)
@@ -266,16 +272,6 @@ def _clean_location_origin(errors: Errors, source, accuracy_m, *, has_pin: bool)
     if has_pin and not source:
         source = LocationSource.OPERATOR
     return source, accuracy if has_pin else None
-
-
-def prefetched(instance, relation: str, objects: list) -> None:
-    """Fills `instance.<relation>.all()` with `objects`, as prefetch_related would."""
-    queryset = getattr(instance, relation).all()
-    queryset._result_cache, queryset._prefetch_done = list(objects), True
-    instance._prefetched_objects_cache = {
-        **getattr(instance, "_prefetched_objects_cache", {}),
-        relation: queryset,
-    }
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ class TelephonyConfig(AppConfig):
 
     def ready(self) -> None:
         from agencies.performance import register_section
-        from notifications.consumers import register_snapshot_extra
+        from notifications.providers import register_snapshot_extra
         from reports.retention import register_eraser
         from reports.signals import call_logged
 

@@ -251,7 +251,7 @@ def test_a_field_officer_keeps_what_they_did_themselves(crews):
 
 
 def test_the_snapshot_and_resume_of_the_day_crew_leave_out_the_earlier_call(crews):
-    from notifications.consumers import replay, snapshot
+    from reports.live_state import replay, snapshot
 
     day = crews["day"]
     shown = {a["report"]["number"] for a in snapshot(day)["assignments"]}

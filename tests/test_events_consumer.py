@@ -254,7 +254,7 @@ def test_nothing_is_sent_for_a_rolled_back_transaction(city, operator, staff_of)
 def test_resume_also_resends_a_window_below_the_clients_mark(make_report, staff_of):
     """Ids are allocated when an event is written and become visible when its transaction
     commits: a client may have seen event N before N-1 committed. Resume covers that."""
-    from notifications.consumers import RESUME_WINDOW, replay
+    from reports.live_state import RESUME_WINDOW, replay
 
     reports = [make_report(category="kebakaran") for _ in range(3)]
     ids = list(Event.objects.filter(report__in=reports).order_by("id").values_list("id", flat=True))
@@ -330,14 +330,14 @@ def test_a_process_joins_each_group_once_for_all_its_dashboards(city, operator, 
 def test_live_events_wait_until_a_resume_has_been_replayed(city, operator, staff_of):
     """An event published while a resume is being read from the database comes after the
     replay, never in the middle of it: the client sees ids in order."""
-    from notifications import consumers
+    from reports import live_state
 
     headers = session_headers(staff_of("damkar"))
     report = {"operator": operator, "caller_phone": "081234567890", "category": "kebakaran",
               "description": "Api", "address": "Jl. Pemuda"}  # fmt: skip
     for _ in range(3):
         services.report_create(**report)
-    original_replay = consumers.replay
+    original_replay = live_state.replay
 
     def replay_while_a_report_comes_in(user, after):
         replayed = original_replay(user, after)
@@ -347,12 +347,12 @@ def test_live_events_wait_until_a_resume_has_been_replayed(city, operator, staff
     async def scenario():
         screen = await connect(headers)
         assert (await screen.receive_json_from())["type"] == "snapshot"
-        consumers.replay = replay_while_a_report_comes_in
+        live_state.replay = replay_while_a_report_comes_in
         try:
             await screen.send_json_to({"type": "resume", "last_event_id": 0})
             events = await received_events(screen, quiet=0.5)
         finally:
-            consumers.replay = original_replay
+            live_state.replay = original_replay
         await screen.disconnect()
         return events
 
@@ -400,10 +400,10 @@ def test_a_group_that_empties_and_fills_again_is_joined_again(city, operator, st
 def test_a_dashboard_whose_snapshot_fails_leaves_the_fanout(city, staff_of, monkeypatch):
     """A consumer that ends without a disconnect (here its snapshot query fails) must not
     stay among the process's dashboards, holding every frame of its group for ever."""
-    from notifications import consumers
+    from reports import live_state
 
     dpu, dishub = session_headers(staff_of("dpu")), session_headers(staff_of("dishub"))
-    original = consumers.snapshot
+    original = live_state.snapshot
 
     def failing_for_dishub(user):
         if user.agency_membership.agency.code == "dishub":
@@ -413,7 +413,7 @@ def test_a_dashboard_whose_snapshot_fails_leaves_the_fanout(city, staff_of, monk
     async def scenario():
         keeper = await connect(dpu)
         assert (await keeper.receive_json_from())["type"] == "snapshot"
-        monkeypatch.setattr(consumers, "snapshot", failing_for_dishub)
+        monkeypatch.setattr(live_state, "snapshot", failing_for_dishub)
         broken = WebsocketCommunicator(application, "/ws/events/", headers=dishub)
         await broken.connect()
         with contextlib.suppress(RuntimeError):

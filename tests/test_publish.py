@@ -189,8 +189,8 @@ def test_a_new_report_is_published_from_memory_exactly_as_the_database_holds_it(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from notifications.payloads import for_viewers, live_payloads
     from reports.access import CallerFields
+    from reports.live import for_viewers, live_payloads
 
     centre = subscribe(ALL_REPORTS_GROUP)
     staff = subscribe(agency_group(fields.get("agencies", ["polrestabes"])[0]))

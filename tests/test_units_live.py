@@ -1,6 +1,7 @@
 """Field units on /ws/events/ (issue 14 §6, SPEC §7), with real websocket clients:
-`unit.positions` (live only, scoped, coalesced once per process), positions sent as frames by the field app,
-`unit.updated` and the unit's reports reaching its crew, and `units` in the snapshot."""
+`unit.positions` (live only, scoped, coalesced once per process), positions sent as frames by
+the field app, `unit.updated` and the unit's reports reaching its crew, and `units` in the
+snapshot."""
 
 import pytest
 from channels.db import database_sync_to_async

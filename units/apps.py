@@ -7,7 +7,7 @@ class UnitsConfig(AppConfig):
     verbose_name = _("Field units")
 
     def ready(self) -> None:
-        from notifications.consumers import register_frame_handler
+        from notifications.providers import register_frame_handler
 
         from .frames import position_frame
 

@@ -19,8 +19,8 @@ from django_permissions_policy.decorators import permissions_policy_override
 from agencies.models import AgencyMember, Kecamatan
 from agencies.roles import Role, user_agency, user_role
 from dispatch112.views import _live_config
-from notifications.payloads import units_data
 from reports import access
+from reports.live import units_data
 
 # Version of the cached app shell: bump it when the shell's files change in a way the
 # network-first fetch would not pick up (the worker refreshes every file it serves anyway).

@@ -15,8 +15,7 @@ from agencies.codes import is_code
 from agencies.roles import Role, user_role
 from dispatch112.api import HasRole, IsCommandCentre, IsOperator
 from dispatch112.idempotency import idempotent
-from notifications.publish import published_reports
-from reports import access, privacy, selectors, services
+from reports import access, live, privacy, selectors, services
 from reports.models import AssignmentStatus
 from reports.phone import normalize_phone
 
@@ -85,7 +84,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _create(self, request) -> Response:
         data = s.ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with published_reports() as published:
+        with live.built_reports() as published:
             report = services.report_create(operator=request.user, **data.validated_data)
         if report.pk in published:
             # The report as its live event carried it, serialised once after the commit.

@@ -1,5 +1,5 @@
 """/api/v1/units/ and /api/v1/assignments/{id}/units/ (SPEC §7). Thin: parse, call
-units.services, answer with the wire form every live client shares (notifications.payloads)."""
+units.services, answer with the wire form every live client shares (reports.live)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ from agencies.codes import is_code
 from agencies.models import Unit, UnitKind, UnitStatus
 from dispatch112.api import HasRole
 from dispatch112.idempotency import idempotent
-from notifications.payloads import units_data
 from reports import access
 from reports.api.serializers import Text
+from reports.live import units_data
 from reports.validation import Errors, clean_choice, refuse_control_characters
 
 from .. import services
 
 
 class UnitSerializer(serializers.Serializer):
-    """The shape of a unit in answers (built by notifications.payloads.unit_data)."""
+    """The shape of a unit in answers (built by reports.live.unit_data)."""
 
     id = serializers.IntegerField()
     agency = serializers.CharField()
