@@ -60,6 +60,10 @@ test-browser: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@cmp -s package-lock.json var/eslint/.installed || { rm -rf var/eslint && mkdir -p var/eslint \
+		&& cp package.json package-lock.json var/eslint/ && npm ci --prefix var/eslint --no-audit --no-fund \
+		&& cp package-lock.json var/eslint/.installed; }
+	var/eslint/node_modules/.bin/eslint static/js
 
 format: install
 	$(BIN)/ruff check --fix .

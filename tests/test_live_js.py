@@ -1,4 +1,5 @@
-"""static/js/live.js on its own (Node, a fake WebSocket and timers): the reconnect carries
+"""static/js/live.js on its own (Node, a fake WebSocket and timers; the ES module is imported from a
+data: URL, which Node reads as a module whatever its version): the reconnect carries
 `?last_event_id=`, no event at or below the mark is applied (a repeat, or older than a first
 snapshot), and the back-off follows the server's hint, jittered, never above 2 s (SPEC §12a,
 issue 35 §1 and §3). Skipped where Node is not installed; the browser tests cover the rest."""
@@ -31,8 +32,9 @@ FakeSocket.OPEN = 1;
 global.WebSocket = FakeSocket;
 global.setTimeout = (fn, ms) => { timers.push(ms); return timers.length; };
 global.clearTimeout = () => {};
-eval(fs.readFileSync(process.argv[1], "utf8"));
-window.DispatchLive({
+const source = Buffer.from(fs.readFileSync(process.argv[1], "utf8")).toString("base64");
+import(`data:text/javascript;base64,${source}`).then(({ connectLive }) => {
+connectLive({
   onSnapshot: (s) => snapshots.push(s.last_event_id),
   onEvent: (e) => applied.push(e.event_id),
   onStatus: () => {},
@@ -52,6 +54,7 @@ for (let n = 0; n < 5; n += 1) {
   delays.push(timers[timers.length - 1]);
 }
 console.log(JSON.stringify({ applied, snapshots, delays, urls: sockets.map((s) => s.url) }));
+});
 """
 
 RECONNECT = r"""
@@ -73,8 +76,9 @@ class FakeSocket {
 global.WebSocket = FakeSocket;
 global.setTimeout = (fn) => { pending = fn; return 1; };
 global.clearTimeout = () => {};
-eval(fs.readFileSync(process.argv[1], "utf8"));
-window.DispatchLive({ onEvent: (e) => applied.push(e.event_id) });
+const source = Buffer.from(fs.readFileSync(process.argv[1], "utf8")).toString("base64");
+import(`data:text/javascript;base64,${source}`).then(({ connectLive }) => {
+connectLive({ onEvent: (e) => applied.push(e.event_id) });
 sockets[0].frame({ type: "snapshot", last_event_id: 10, assignments: [] });
 sockets[0].frame({ type: "report.updated", event_id: 12 });
 sockets[0].emit("close", { code: 1006 });
@@ -83,6 +87,7 @@ pending();  // the reconnect
 sockets[1].frame({ type: "snapshot", last_event_id: 15, assignments: [] });
 for (const id of [13, 14, 15, 16, 14]) sockets[1].frame({ type: "report.updated", event_id: id });
 console.log(JSON.stringify({ applied, urls: sockets.map((s) => s.url) }));
+});
 """
 
 

@@ -1,12 +1,55 @@
-/* Dispatch 112 — the live connection every screen shares (/ws/events/, SPEC §5 and §12a).
- * Reconnects by itself (a jittered back-off of at most 2 s, or sooner when the server says
- * when), passing the last event it applied: `?last_event_id=N`. The server then sends the
- * snapshot, every event after N in id order, then live ones; this side also drops any event
- * at or below the last one applied (a repeat, or older than the snapshot), so no screen ever
- * applies an older event over newer state. Keeps the server's clock (countdowns ignore a
- * wrong PC clock). */
-"use strict";
-window.DispatchLive = function DispatchLive(handlers) {
+/* Dispatch 112 — the client every screen shares: `api()` for /api/v1/ and `connectLive()` for
+ * /ws/events/ (SPEC §5 and §12a), with the small helpers the live screens have in common
+ * (alarms, clocks, the beep). An ES module; the field app's offline shell caches this file,
+ * so it imports nothing.
+ *
+ * The live connection reconnects by itself (a jittered back-off of at most 2 s, or sooner
+ * when the server says when), passing the last event it applied: `?last_event_id=N`. The
+ * server then sends the snapshot, every event after N in id order, then live ones; this side
+ * also drops any event at or below the last one applied (a repeat, or older than the
+ * snapshot), so no screen ever applies an older event over newer state. Keeps the server's
+ * clock (countdowns ignore a wrong PC clock). */
+
+// A server that never answers must not leave anyone waiting: after this the caller's catch
+// says so (the console keeps its draft, the field app its queued taps).
+const REQUEST_TIMEOUT_MS = 10000;
+
+export function csrf() {
+  const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/** Calls the API: resolves {ok, status, data, retryAfter}; throws on a network failure or
+ * the timeout. In the page's language: the API's errors read as the page does, whatever the
+ * browser's own language (issue 37 §1). `headers` adds to the defaults (Idempotency-Key). */
+export async function api(method, url, body, headers = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    const response = await fetch(url, {
+      method, credentials: "same-origin", signal: controller.signal,
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "Accept-Language": document.documentElement.lang || "id",
+                 "X-CSRFToken": csrf(), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await response.json(); } catch (error) { data = null; }
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    return { ok: response.ok, status: response.status, data, retryAfter };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Official warnings (CAP, alerts.js) are every screen's that shows the banner: the page that
+// has the banner registers here, and the connection hands it the `cap.*` frames.
+let warnings = null;
+export function onWarnings(listener) { warnings = listener; }
+
+/** Opens the live connection: `handlers` are onSnapshot, onEvent (events with an id, each
+ * applied once, in order), onLive (frames without one: positions, calls) and onStatus. */
+export function connectLive(handlers) {
   const SEEN_LIMIT = 5000;
   const MAX_DELAY = 2000; // ms: dashboards are live again within ~2 s of the server's return
   const seen = new Set();
@@ -55,14 +98,14 @@ window.DispatchLive = function DispatchLive(handlers) {
           seen.clear();
         }
         handlers.onSnapshot && handlers.onSnapshot(data);
-        if (window.DispatchAlerts) window.DispatchAlerts.snapshot(data.cap_alerts, clock);
+        if (warnings) warnings.snapshot(data.cap_alerts, clock);
         handlers.onStatus && handlers.onStatus("connected");
         return;
       }
       if (data.event_id === undefined) {
         // Official warnings are every screen's that shows the banner, not one screen's.
         if (typeof data.type === "string" && data.type.startsWith("cap.")) {
-          if (window.DispatchAlerts) window.DispatchAlerts.live(data, clock);
+          if (warnings) warnings.live(data, clock);
           return;
         }
         handlers.onLive && handlers.onLive(data);
@@ -94,102 +137,95 @@ window.DispatchLive = function DispatchLive(handlers) {
     /** The last event id applied (tests, diagnostics). */
     lastEventId: () => lastEventId,
   };
-};
+}
 
-/* Shared helpers for the live screens. */
+// --- What the live screens show alike ------------------------------------------------------------
 let audioContext = null;
 // Browsers start audio only after a user gesture: unlock it on the first tap anywhere.
 document.addEventListener("pointerdown", () => {
   try { audioContext = audioContext || new (window.AudioContext || window.webkitAudioContext)(); audioContext.resume(); } catch (error) { /* no audio */ }
 }, { once: true });
-window.DispatchUI = {
-  SOUND_KEY: "dispatch112.sound",
-  soundOn() { return localStorage.getItem(window.DispatchUI.SOUND_KEY) !== "off"; },
-  /** Three short beeps for new work; five urgent ones for an escalation. */
-  beep(urgent) {
-    if (!window.DispatchUI.soundOn()) return;
-    try {
-      audioContext = audioContext || new (window.AudioContext || window.webkitAudioContext)();
-      const count = urgent ? 5 : 3;
-      for (let i = 0; i < count; i += 1) {
-        const at = audioContext.currentTime + i * (urgent ? 0.18 : 0.25);
-        const tone = audioContext.createOscillator();
-        const gain = audioContext.createGain();
-        tone.frequency.value = urgent ? 1320 : 880;
-        gain.gain.value = 0.2;
-        tone.connect(gain).connect(audioContext.destination);
-        tone.start(at);
-        tone.stop(at + 0.12);
-      }
-    } catch (error) { /* no audio device: the colours still show */ }
-  },
-  /** Needs attention now: escalated and still unacknowledged, or overdue and not on scene. */
-  alarming(assignment) {
-    return window.DispatchUI.alarm(assignment) !== null;  // passed around unbound (.some)
-  },
-  /** The alarm in words and an icon, not only in red (colour-blind users, the wall screen
-   *  across the room): "Past the target" once the response target passed without a unit on
-   *  scene, else "Late to acknowledge" while an escalated assignment waits; "" otherwise. */
-  alarm(assignment) {
-    if (assignment.overdue_at && ["notified", "acknowledged", "dispatched"].includes(assignment.status)) {
-      return { kind: "overdue", words: gettext("Past the target") };
+
+export const SOUND_KEY = "dispatch112.sound";
+export function soundOn() { return localStorage.getItem(SOUND_KEY) !== "off"; }
+
+/** Three short beeps for new work; five urgent ones for an escalation. */
+export function beep(urgent) {
+  if (!soundOn()) return;
+  try {
+    audioContext = audioContext || new (window.AudioContext || window.webkitAudioContext)();
+    const count = urgent ? 5 : 3;
+    for (let i = 0; i < count; i += 1) {
+      const at = audioContext.currentTime + i * (urgent ? 0.18 : 0.25);
+      const tone = audioContext.createOscillator();
+      const gain = audioContext.createGain();
+      tone.frequency.value = urgent ? 1320 : 880;
+      gain.gain.value = 0.2;
+      tone.connect(gain).connect(audioContext.destination);
+      tone.start(at);
+      tone.stop(at + 0.12);
     }
-    if (assignment.escalated_at && assignment.status === "notified") {
-      return { kind: "escalated", words: gettext("Late to acknowledge") };
-    }
-    return null;
-  },
-  /** The alarm as an element to put in a chip or a card (null when there is none); its
-   *  icon (a warning sign, a clock) is drawn by live.css, from a file: no emoji font needed. */
-  alarmBadge(assignment) {
-    const alarm = window.DispatchUI.alarm(assignment);
-    if (!alarm) return null;
-    const badge = document.createElement("span");
-    badge.className = `alarm-word ${alarm.kind}`;
-    badge.textContent = alarm.words;
-    return badge;
-  },
-  csrf() {
-    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  },
-  async api(method, url, body) {
-    const response = await fetch(url, {
-      method, credentials: "same-origin",
-      // In the page's language: the API's errors read as the page does, whatever the
-      // browser's own language (issue 37 §1).
-      headers: { "Content-Type": "application/json", Accept: "application/json",
-                 "Accept-Language": document.documentElement.lang || "id",
-                 "X-CSRFToken": window.DispatchUI.csrf() },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      // A server that never answers must not leave the operator waiting: after this the
-      // caller's catch says so (and the console keeps its draft).
-      signal: AbortSignal.timeout(15000),
-    });
-    let data = null;
-    try { data = await response.json(); } catch (error) { data = null; }
-    return { ok: response.ok, status: response.status, data };
-  },
-  duration(ms) {
-    const negative = ms < 0;
-    const seconds = Math.floor(Math.abs(ms) / 1000);
-    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    const text = (h ? `${h}:${String(m).padStart(2, "0")}` : String(m)) + `:${String(s).padStart(2, "0")}`;
-    return negative ? `-${text}` : text;
-  },
-  time(iso) {
-    return `${new Intl.DateTimeFormat(document.documentElement.lang || "id",
-      { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" }).format(new Date(iso))} WIB`;
-  },
-  /** green / amber / red against the agency's response target */
-  level(elapsedMs, targetSeconds) {
-    const ratio = elapsedMs / 1000 / targetSeconds;
-    return ratio >= 1 ? "red" : ratio >= 0.7 ? "amber" : "green";
-  },
-  banner(status) {
-    const banner = document.getElementById("live-banner");
-    if (!banner) return;
-    if (status === "unauthorized") { window.location.href = "/accounts/login/?next=" + encodeURIComponent(window.location.pathname); return; }
-    banner.hidden = status === "connected";
-  },
-};
+  } catch (error) { /* no audio device: the colours still show */ }
+}
+
+/** The alarm in words and an icon, not only in red (colour-blind users, the wall screen
+ *  across the room): "Past the target" once the response target passed without a unit on
+ *  scene, else "Late to acknowledge" while an escalated assignment waits; null otherwise. */
+export function alarm(assignment) {
+  if (assignment.overdue_at && ["notified", "acknowledged", "dispatched"].includes(assignment.status)) {
+    return { kind: "overdue", words: gettext("Past the target") };
+  }
+  if (assignment.escalated_at && assignment.status === "notified") {
+    return { kind: "escalated", words: gettext("Late to acknowledge") };
+  }
+  return null;
+}
+
+/** Needs attention now: escalated and still unacknowledged, or overdue and not on scene. */
+export function alarming(assignment) {
+  return alarm(assignment) !== null;
+}
+
+/** The alarm as an element to put in a chip or a card (null when there is none); its
+ *  icon (a warning sign, a clock) is drawn by live.css, from a file: no emoji font needed. */
+export function alarmBadge(assignment) {
+  const found = alarm(assignment);
+  if (!found) return null;
+  const badge = document.createElement("span");
+  badge.className = `alarm-word ${found.kind}`;
+  badge.textContent = found.words;
+  return badge;
+}
+
+export function duration(ms) {
+  const negative = ms < 0;
+  const seconds = Math.floor(Math.abs(ms) / 1000);
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  const text = (h ? `${h}:${String(m).padStart(2, "0")}` : String(m)) + `:${String(s).padStart(2, "0")}`;
+  return negative ? `-${text}` : text;
+}
+
+/** A time of day in Jakarta's zone, in the page's language ("14.05 WIB"); with the day too
+ *  when `withDate`. */
+export function time(iso, withDate) {
+  const options = { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit" };
+  if (withDate) Object.assign(options, { day: "numeric", month: "short" });
+  return `${new Intl.DateTimeFormat(document.documentElement.lang || "id", options).format(new Date(iso))} WIB`;
+}
+
+/** green / amber / red against the agency's response target */
+export function level(elapsedMs, targetSeconds) {
+  const ratio = elapsedMs / 1000 / targetSeconds;
+  return ratio >= 1 ? "red" : ratio >= 0.7 ? "amber" : "green";
+}
+
+/** The "connection lost" banner follows the live status; a session that ended logs in again. */
+export function banner(status) {
+  const element = document.getElementById("live-banner");
+  if (!element) return;
+  if (status === "unauthorized") { window.location.href = "/accounts/login/?next=" + encodeURIComponent(window.location.pathname); return; }
+  element.hidden = status === "connected";
+}
+
+// The page's client, for the browser's console and the tests (they call the API from it).
+window.DispatchUI = { api, csrf, SOUND_KEY, soundOn, beep, alarm, alarming, alarmBadge, duration, time, level, banner };
