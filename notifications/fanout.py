@@ -17,16 +17,22 @@ A dashboard joins before it reads its snapshot and is held (its frames kept back
 snapshot has been sent; the same hold covers a resume's replay, so events always reach a
 client in order.
 
-Event frames are held here for ORDER_HOLD seconds and released in id order (per group): event
-ids follow commit order (the advisory lock taken by the events table's trigger,
-notifications/migrations), but two transactions that commit one after the other publish from
-two threads or processes, and the second's message can reach Redis first. A frame is released
-once it has waited ORDER_HOLD, together with every held frame of a lower id; the consumer
-drops anything that would still go backwards on its socket (EventsConsumer.deliver)."""
+Event frames are released in id order (per group): event ids follow commit order (the
+advisory lock taken by the events table's trigger, notifications/migrations), but two
+transactions that commit one after the other publish from two threads or processes, and the
+second's message can reach Redis first. Every publisher therefore also sends each
+transaction's ids to PUBLISHED_GROUP, which every process joins, AFTER the events themselves:
+in the process's one queue that message comes behind the frames it names. A frame is released
+as soon as every id up to its own is known to be published (at once, in the usual case); one
+behind a gap (an id never published: its transaction rolled back, or its publisher lost the
+layer) is released once it has waited ORDER_HOLD, together with every held frame of a lower
+id. The consumer drops anything that would still go backwards on its socket
+(EventsConsumer.deliver)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections import defaultdict
@@ -36,13 +42,14 @@ from django.conf import settings
 
 from .layer import stoppable_receive
 from .outage import LAYER_ERRORS, outage
+from .publish import IDS_MESSAGE, PUBLISHED_GROUP
 
 logger = logging.getLogger(__name__)
 
 # Close code for dashboards whose process lost the channel layer: clients reconnect and resume.
 LAYER_LOST = 4500
 RETRY_SECONDS = 1.0
-# How long an event frame waits for frames of lower ids published a moment later (above).
+# How long an event frame waits behind a gap in the published ids (above).
 ORDER_HOLD = 0.1
 
 
@@ -69,6 +76,11 @@ class ProcessFanout:
         # group → [(event id, text, arrived)] held for ORDER_HOLD; group → its release task.
         self._held: dict[str, list[tuple[int, str, float]]] = defaultdict(list)
         self._releasing: dict[str, asyncio.Task] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        # Every event id up to `_upto` is known to be published (None: not yet known where
+        # the stream stands); ids above it already announced, waiting for the ones between.
+        self._upto: int | None = None
+        self._announced: set[int] = set()
 
     async def join(self, member: Member, groups: list[str]) -> None:
         if self.channel is None:
@@ -82,8 +94,11 @@ class ProcessFanout:
                     asyncio.ensure_future(self._refresh(channel)),
                 ]
         channel = self.channel
-        for group in groups:
-            self.members[group].add(member)
+        # PUBLISHED_GROUP has no members here: the process hears it for its own sake (and
+        # never "forgets" it while it has dashboards).
+        for group in [PUBLISHED_GROUP, *groups]:
+            if group != PUBLISHED_GROUP:
+                self.members[group].add(member)
             joined = self._joined.get(group)
             if joined is None or (joined.done() and joined.exception() is not None):
                 joined = self._joined[group] = asyncio.ensure_future(
@@ -124,7 +139,8 @@ class ProcessFanout:
         for task in [*self._tasks, *self._releasing.values()]:
             task.cancel()
         self._tasks, self._joined, self._subscribed, self.channel = [], {}, set(), None
-        self._held, self._releasing = defaultdict(list), {}
+        self._held, self._releasing, self._wake = defaultdict(list), {}, {}
+        self._upto, self._announced = None, set()
         if channel is not None and groups:
             task = asyncio.ensure_future(self._discard(channel, groups))
             _background.add(task)  # held until done: the loop keeps only weak references
@@ -163,6 +179,9 @@ class ProcessFanout:
                 continue
             outage.back()
             kind = message.get("type")
+            if kind == IDS_MESSAGE:
+                self._published(message.get("ids") or [])
+                continue
             if kind != "dispatch.events":  # positions have a lane of their own (positions.py)
                 continue
             group = message.get("group")
@@ -183,21 +202,49 @@ class ProcessFanout:
         self._held[group].extend((i, t, now) for i, t in zip(ids, texts, strict=True))
         if group not in self._releasing:
             self._releasing[group] = asyncio.ensure_future(self._release(group))
+        elif wake := self._wake.get(group):
+            wake.set()
+
+    def _published(self, ids: list[int]) -> None:
+        """A transaction's ids, announced after its frames: advances the mark up to which
+        every id is known, and wakes the groups whose frames it frees."""
+        if not ids:
+            return
+        if self._upto is None:  # the first announcement this process hears: start there
+            self._upto = min(ids) - 1
+        self._announced.update(i for i in ids if i > self._upto)
+        self._advance(self._upto)
+        for group, held in self._held.items():
+            if held and (wake := self._wake.get(group)):
+                wake.set()
+
+    def _advance(self, mark: int) -> None:
+        upto = max(self._upto if self._upto is not None else mark, mark)
+        while upto + 1 in self._announced:
+            upto += 1
+        self._upto = upto
+        self._announced = {i for i in self._announced if i > upto}
 
     async def _release(self, group: str) -> None:
-        """Releases the group's held frames in id order: each once it has waited ORDER_HOLD,
-        with every held frame of a lower id."""
+        """Releases the group's held frames in id order: each once every lower id is known
+        to be published, or once it has waited ORDER_HOLD, with every held frame of a lower
+        id."""
         loop = asyncio.get_running_loop()
+        wake = self._wake.setdefault(group, asyncio.Event())
         try:
             while held := self._held.get(group):
-                oldest = min(arrived for _, _, arrived in held)
-                await asyncio.sleep(max(oldest + ORDER_HOLD - loop.time(), 0))
-                held = self._held.get(group, [])
                 now = loop.time()
-                due = [i for i, _, arrived in held if arrived + ORDER_HOLD <= now]
+                upto = self._upto if self._upto is not None else -1
+                due = [i for i, _, arrived in held if i <= upto or arrived + ORDER_HOLD <= now]
                 if not due:
+                    oldest = min(arrived for _, _, arrived in held)
+                    wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), max(oldest + ORDER_HOLD - now, 0))
                     continue
                 mark = max(due)
+                if mark > upto:  # waited out a gap: the ids in it are taken as never coming
+                    self._advance(mark)
                 out = sorted((f for f in held if f[0] <= mark), key=lambda f: f[0])
                 self._held[group] = [f for f in held if f[0] > mark]
                 message = {"texts": [t for _, t, _ in out], "ids": [i for i, _, _ in out]}
@@ -205,6 +252,7 @@ class ProcessFanout:
         finally:
             if self._releasing.get(group) is asyncio.current_task():
                 del self._releasing[group]
+                self._wake.pop(group, None)
                 if not self._held.get(group):
                     self._held.pop(group, None)
                 elif self.channel is not None:  # arrived while this task was ending
@@ -226,7 +274,7 @@ class ProcessFanout:
         member `group_expiry` seconds after it joined, however active it is."""
         while self.channel == channel:
             await asyncio.sleep(membership_refresh_seconds())
-            for group in list(self.members):
+            for group in [*self.members, PUBLISHED_GROUP]:
                 try:
                     await self.layer.group_add(group, channel)
                 except Exception as error:

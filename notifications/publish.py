@@ -20,7 +20,14 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+Deliveries = list[tuple[str, dict]] | tuple[()]
+
 ALL_REPORTS_GROUP = "reports.all"
+# Every process's fan-out: the ids of each transaction's events, sent after the events
+# themselves, so that a process knows when no lower id can still be on its way
+# (notifications.fanout: frames are released in id order at once, not after a hold).
+PUBLISHED_GROUP = "events.published"
+IDS_MESSAGE = "dispatch.ids"
 # The operators' consoles (SPEC §9: an incoming call pops on every operator's without an
 # extension); supervisors and agencies are not in it.
 OPERATORS_GROUP = "operators"
@@ -53,19 +60,22 @@ def send_events(frames: dict[str, list[tuple[int, str]]]) -> bool:
         )
         for group, pairs in frames.items()
     ]
-    return deliver_safely(deliveries)
+    ids = sorted({event_id for pairs in frames.values() for event_id, _ in pairs})
+    published = [(PUBLISHED_GROUP, {"type": IDS_MESSAGE, "group": PUBLISHED_GROUP, "ids": ids})]
+    return deliver_safely(deliveries, then=published)
 
 
 def encode(payload: dict) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def deliver_safely(deliveries: list[tuple[str, dict]]) -> bool:
-    """Sends (group, message) pairs; a channel-layer outage is logged, never raised."""
+def deliver_safely(deliveries: list[tuple[str, dict]], then: Deliveries = ()) -> bool:
+    """Sends (group, message) pairs, and once they are all in the layer the pairs of `then`;
+    a channel-layer outage is logged, never raised."""
     from .outage import LAYER_ERRORS, outage
 
     try:
-        _deliver(deliveries)
+        _deliver(deliveries, then)
     except LAYER_ERRORS as error:
         outage.lost(error, "publishing")  # one line per outage, not a traceback per publish
         return False
@@ -88,23 +98,23 @@ def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
         _server_loop = loop
 
 
-def _deliver(deliveries: list[tuple[str, dict]]) -> None:
+def _deliver(deliveries: Deliveries, then: Deliveries = ()) -> None:
     if not isinstance(get_channel_layer(), InMemoryChannelLayer):
         # Redis: on the process's publisher loop, whose connections outlive each publish.
-        _publisher.run(_send_all(deliveries))
+        _publisher.run(_send_all(deliveries, then))
         return
     loop = _server_loop
     if loop is not None and loop.is_running():
         # Never called on the loop's own thread: this is synchronous code (it queried the ORM).
-        asyncio.run_coroutine_threadsafe(_send_all(deliveries), loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(_send_all(deliveries, then), loop).result(timeout=10)
     elif _thread_runs_a_loop():
         # Synchronous code on a thread whose own loop is running (a synchronous Playwright
         # script seeding its data): async_to_sync refuses such a thread, and no consumer of
         # this process listens there, so the publisher loop carries the messages.
-        _publisher.run(_send_all(deliveries))
+        _publisher.run(_send_all(deliveries, then))
     else:
         # No dashboard has connected to this process yet.
-        async_to_sync(_send_all)(deliveries)
+        async_to_sync(_send_all)(deliveries, then)
 
 
 def _thread_runs_a_loop() -> bool:
@@ -161,13 +171,15 @@ def publisher_call_later(delay: float, callback) -> None:
 PUBLISH_TIMEOUT = 2.0
 
 
-async def _send_all(deliveries: list[tuple[str, dict]]) -> None:
+async def _send_all(deliveries: Deliveries, then: Deliveries = ()) -> None:
     """Every group at once: each group_send is 3–4 Redis round trips, and a report's 3–4
     groups one after the other took 6 ms. Each group still gets one message per transaction,
     so the order of events within a group is kept; a consumer belongs to one such group."""
     layer = get_channel_layer()
     async with asyncio.timeout(PUBLISH_TIMEOUT):
         await asyncio.gather(*(layer.group_send(group, message) for group, message in deliveries))
+        if then:  # after: a reader finds these behind the messages above in its queue
+            await asyncio.gather(*(layer.group_send(group, message) for group, message in then))
 
 
 # --- Frames that are not Events (SPEC §9: the phone system's pops) --------------------------------

@@ -195,6 +195,39 @@ def test_the_fanout_releases_frames_published_a_moment_apart_in_id_order():
     assert run_bounded(scenario()) == [31, 32, 33, 34, 35]
 
 
+def test_frames_go_out_in_order_as_soon_as_every_lower_id_is_published(monkeypatch):
+    """Each publisher announces its transaction's ids after its frames (publish.send_events):
+    a frame is released once every lower id is announced — at once, not after the hold (set
+    here to far longer than the test waits) — and frames published out of order still go
+    out in id order."""
+    monkeypatch.setattr(fanout_module, "ORDER_HOLD", 60.0)
+
+    def frames(ids):
+        return {"type": "dispatch.events", "group": "agency.dishub", "ids": ids,
+                "texts": [str(i) for i in ids]}  # fmt: skip
+
+    def announced(ids):
+        return {"type": "dispatch.ids", "group": "events.published", "ids": ids}
+
+    async def scenario():
+        layer, dashboard = QueueLayer(), Recorder()
+        fanout = ProcessFanout(layer)
+        await fanout.join(dashboard, ["agency.dishub"])
+        await layer.queue.put(announced([30]))  # where the stream stands
+        # 33–34 and 32 are published before 31; 35 went to another agency only.
+        for message in (frames([33, 34]), announced([33, 34]), frames([32]), announced([32]),
+                        announced([35]), frames([31]), announced([31])):  # fmt: skip
+            await layer.queue.put(message)
+        for _ in range(100):  # bounded: 5 s, far below the hold
+            if len(dashboard.ids) == 4:
+                break
+            await asyncio.sleep(0.05)
+        fanout.leave(dashboard)
+        return dashboard.ids
+
+    assert run_bounded(scenario()) == [31, 32, 33, 34]
+
+
 # --- Concurrent transactions (PostgreSQL: the events table's advisory-lock trigger) -----------
 
 
