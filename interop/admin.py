@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .accounts import open_account
 from .models import (
     CapAlert,
     CapFeed,
@@ -52,8 +54,18 @@ class CapAlertAdmin(admin.ModelAdmin):
 # --- Open311 and EIDO partners (SPEC §10) ------------------------------------------------------
 
 
+class SystemAdmin(admin.ModelAdmin):
+    """A system with its service account (interop.accounts): opened with the system, its
+    name kept the system's."""
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            open_account(obj)
+            super().save_model(request, obj, form, change)
+
+
 @admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
+class Open311ClientAdmin(SystemAdmin):
     list_display = ["name", "code", "active", "contact", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "code", "contact"]
@@ -86,7 +98,7 @@ class Open311RequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(PeerCentre)
-class PeerCentreAdmin(admin.ModelAdmin):
+class PeerCentreAdmin(SystemAdmin):
     list_display = ["name", "code", "url", "active"]
     list_filter = ["active"]
     search_fields = ["name", "code", "url"]

@@ -10,7 +10,6 @@
 import secrets
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +92,18 @@ class CapAlert(models.Model):
         return f"{self.event} ({self.identifier})"
 
 
+class ServiceAccountManager(models.Manager):
+    def create(self, **fields):
+        """The system with its account (interop.accounts), in one transaction."""
+        from .accounts import open_account
+
+        system = self.model(**fields)
+        with transaction.atomic():
+            open_account(system)
+            system.save(force_insert=True, using=self.db)
+        return system
+
+
 class _ServiceAccount(models.Model):
     """A system another one talks to. Its reports here are logged under `account`: a user with
     no password, no group and is_active off, so it cannot sign in to anything; the report's
@@ -108,29 +119,14 @@ class _ServiceAccount(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = ServiceAccountManager()
+
     class Meta:
         abstract = True
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        with transaction.atomic():
-            if self.account_id is None:
-                user = get_user_model()(
-                    username=f"{self.ACCOUNT_PREFIX}.{self.code}",
-                    first_name=self.name[:150],
-                    is_active=False,
-                )
-                user.set_unusable_password()
-                user.save()
-                self.account = user
-            elif self.account.first_name != self.name[:150]:
-                self.account.first_name = self.name[:150]
-                self.account.save(update_fields=["first_name"])
-            super().save(*args, **kwargs)
-
 
 class Open311Client(_ServiceAccount):
     """A city app allowed to file Open311 service requests (SPEC §10), with its own API key:

@@ -22,15 +22,8 @@ from .models import (
     Report,
     ReportStatus,
 )
-from .services import (
-    ASSIGNMENT_ACTIONS,
-    User,
-    _apply,
-    _check_allowed,
-    _lock,
-    _require_role,
-    event_record,
-)
+from .services.assignments import ASSIGNMENT_ACTIONS, _apply, _check_allowed, _lock
+from .services.events import User, _require_role, event_record
 from .validation import Errors, clean_coordinate, clean_text, resolve_by_code
 
 # The fields an operator may correct, in the order the event lists them.
