@@ -128,6 +128,7 @@ class _ServiceAccount(models.Model):
     def __str__(self) -> str:
         return self.name
 
+
 class Open311Client(_ServiceAccount):
     """A city app allowed to file Open311 service requests (SPEC §10), with its own API key:
     one app's key can be withdrawn without the others'."""

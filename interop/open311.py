@@ -14,19 +14,14 @@ from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Category
-from reports import access
-from reports import services as report_services
 from reports.models import (
     LEFT_ASSIGNMENT_STATUSES,
     Assignment,
     Report,
-    ReportSource,
     ReportStatus,
 )
 from reports.validation import (
@@ -35,8 +30,6 @@ from reports.validation import (
     clean_aware_datetime,
     control_characters_message,
 )
-
-from .models import Open311Client, Open311Request
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json", "xml": "text/xml"}
@@ -90,13 +83,7 @@ def check_control_characters(params, **path_parts: str) -> None:
         raise Open311Error(400, refused)
 
 
-# --- Services ------------------------------------------------------------------------------------
-
-
-def services() -> QuerySet[Category]:
-    return Category.objects.filter(active=True, non_emergency=True).prefetch_related(
-        "default_agencies"
-    )
+# --- Services -------------------------------------------------------------------------------------
 
 
 def service_item(category: Category) -> dict:
@@ -112,31 +99,18 @@ def service_item(category: Category) -> dict:
     }
 
 
-def service(code: str) -> Category:
-    category = services().filter(code=code).first()
-    if category is None:
-        raise Open311Error(404, [_("No service with code %(code)s.") % {"code": code}])
-    return category
+# --- Reading what an app sends (pure: no database) ----------------------------------------------
 
 
-# --- Requests: POST ------------------------------------------------------------------------------
-
-
-def client_for(api_key: str) -> Open311Client:
-    client = Open311Client.objects.filter(api_key=api_key, active=True).first() if api_key else None
-    if client is None:
-        raise Open311Error(403, [_("The api_key is missing, unknown or withdrawn.")])
-    return client
-
-
-@transaction.atomic
-def request_create(client: Open311Client, data) -> Report:
-    """A POSTed request (form fields in `data`) as a report routed as usual, source open311."""
+def parse_request(data, is_service) -> dict:
+    """A POSTed request's form fields as report fields, and what the Open311Request row
+    keeps; Open311Error (400) naming every problem. `is_service(code)` says whether a
+    service_code is one of ours (the caller asks the database)."""
     problems = []
     code = (data.get("service_code") or "").strip()
     if not code:
         problems.append(_("service_code is required."))
-    elif not services().filter(code=code).exists():
+    elif not is_service(code):
         problems.append(_("service_code %(code)s is not a service here.") % {"code": code})
     lat, lng = (data.get("lat") or "").strip(), (data.get("long") or "").strip()
     address = (data.get("address_string") or "").strip()
@@ -151,26 +125,16 @@ def request_create(client: Open311Client, data) -> Report:
         for part in ((data.get("first_name") or "").strip(), (data.get("last_name") or "").strip())
         if part
     )
-    request_fields = _request_fields(data)
-    try:
-        report = report_services.report_receive(
-            actor=client.account,
-            source=ReportSource.OPEN311,
-            origin=client.name,
-            category=code,
-            description=(data.get("description") or "").strip() or services().get(code=code).name,
-            address=address or _("Coordinates %(lat)s, %(long)s") % {"lat": lat, "long": lng},
-            latitude=lat or None,
-            longitude=lng or None,
-            caller_phone=(data.get("phone") or "").strip(),
-            caller_name=name,
-            attach=lambda report: Open311Request.objects.create(
-                report=report, client=client, **request_fields
-            ),
-        )
-    except ValidationError as error:
-        raise Open311Error(400, _descriptions(error)) from error
-    return report
+    return {
+        "code": code,
+        "description": (data.get("description") or "").strip(),
+        "address": address or _("Coordinates %(lat)s, %(long)s") % {"lat": lat, "long": lng},
+        "latitude": lat or None,
+        "longitude": lng or None,
+        "caller_phone": (data.get("phone") or "").strip(),
+        "caller_name": name,
+        "kept": _request_fields(data),
+    }
 
 
 def _request_fields(data) -> dict:
@@ -193,7 +157,8 @@ def _request_fields(data) -> dict:
     return fields
 
 
-def _descriptions(error: ValidationError) -> list[str]:
+def descriptions(error: ValidationError) -> list[str]:
+    """A report's validation errors, named by the Open311 parameters they came from."""
     if not hasattr(error, "error_dict"):
         return [str(m) for m in error.messages]
     return [
@@ -204,60 +169,38 @@ def _descriptions(error: ValidationError) -> list[str]:
     ]
 
 
-# --- Requests: GET -------------------------------------------------------------------------------
+@dataclass
+class Query:
+    """A GET's filters: service_request_id, service_code, status (comma-separated),
+    start_date, end_date (W3C date-times); with no id and no dates, the last 90 days."""
+
+    ids: list[str]
+    codes: list[str]
+    statuses: list[str]
+    start: datetime | None
+    end: datetime | None
 
 
-def requests_queryset() -> QuerySet[Report]:
-    """Only what came through Open311: the other reports are 112 calls, not the public's."""
-    return (
-        access.reports_for_the_public()
-        .select_related("category", "open311_request")
-        .prefetch_related(
-            Prefetch("assignments", queryset=Assignment.objects.select_related("agency"))
-        )
-        .annotate(last_event_at=Max("events__created_at"))
-        .order_by("-received_at", "-pk")
-    )
-
-
-def requests_matching(params) -> list[Report]:
-    """GET requests: service_request_id, service_code, status (comma-separated), start_date,
-    end_date (W3C date-times). With no id and no dates, the last 90 days; at most 1,000."""
-    reports = requests_queryset()
+def parse_query(params, now: datetime) -> Query:
     ids = _listed(params.get("service_request_id"))
     if ids:
-        return list(reports.filter(number__in=ids[:MAX_RESULTS]))
+        return Query(ids[:MAX_RESULTS], [], [], None, None)
     problems = []
     codes = _listed(params.get("service_code"))
-    if codes:
-        reports = reports.filter(category__code__in=codes)
     statuses = _listed(params.get("status"))
     unknown = [s for s in statuses if s not in ReportStatus.values]
     if unknown:
         problems.append(
             _("status is open or closed, not %(value)s.") % {"value": ", ".join(unknown)}
         )
-    elif statuses:
-        reports = reports.filter(status__in=statuses)
     start, end = (_date(params, name, problems) for name in ("start_date", "end_date"))
     if problems:
         raise Open311Error(400, problems)
     if start and end and end < start:
         raise Open311Error(400, [_("end_date is before start_date.")])
     if start is None and end is None:
-        start = timezone.now() - DEFAULT_WINDOW
-    if start is not None:
-        reports = reports.filter(received_at__gte=start)
-    if end is not None:
-        reports = reports.filter(received_at__lte=end)
-    return list(reports[:MAX_RESULTS])
-
-
-def request_detail(number: str) -> Report:
-    report = requests_queryset().filter(number=number).first()
-    if report is None:
-        raise Open311Error(404, [_("No service request %(id)s.") % {"id": number}])
-    return report
+        start = now - DEFAULT_WINDOW
+    return Query([], codes, statuses, start, end)
 
 
 def _listed(value) -> list[str]:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dispatch112.throttles import wait_for
 
-from . import open311
+from . import open311, open311_requests
 from .open311 import FORMATS, Open311Error
 
 logger = logging.getLogger(__name__)
@@ -74,13 +74,13 @@ def discovery(request, fmt: str):
 @require_GET
 @_guarded
 def service_list(request, fmt: str):
-    return _respond(fmt, "services", [open311.service_item(c) for c in open311.services()])
+    return _respond(fmt, "services", [open311.service_item(c) for c in open311_requests.services()])
 
 
 @require_GET
 @_guarded
 def service_definition(request, code: str, fmt: str):
-    category = open311.service(code)
+    category = open311_requests.service(code)
     return _respond(fmt, "service_definition", {"service_code": category.code, "attributes": []})
 
 
@@ -93,22 +93,24 @@ def requests(request, fmt: str):
         # limited, and so is what one address may post or guess (issue 33).
         _throttle(request, "open311_post")
         try:
-            client = open311.client_for((request.POST.get("api_key") or "").strip())
+            client = open311_requests.client_for((request.POST.get("api_key") or "").strip())
         except Open311Error:
             _throttle(request, "refused_key")
             raise
         _throttle(request, "open311_key", f"open311-client-{client.pk}")
-        report = open311.request_create(client, request.POST)
+        report = open311_requests.request_create(client, request.POST)
         logger.info("Open311 request %s from %s", report.number, client.code)
         return _respond(fmt, "requests", [open311.created_item(report)], status=201)
-    items = [open311.request_item(r) for r in open311.requests_matching(request.GET)]
+    query = open311.parse_query(request.GET, timezone.now())
+    items = [open311.request_item(r) for r in open311_requests.requests_matching(query)]
     return _respond(fmt, "requests", items)
 
 
 @require_GET
 @_guarded
 def request_detail(request, number: str, fmt: str):
-    return _respond(fmt, "requests", [open311.request_item(open311.request_detail(number))])
+    report = open311_requests.request_detail(number)
+    return _respond(fmt, "requests", [open311.request_item(report)])
 
 
 @require_GET
