@@ -22,7 +22,7 @@ TEST_WORKERS ?= auto
 # under --dist loadgroup left the run waiting for ever (seen 2026-12-06).
 XDIST_CRASH := $(if $(filter 0,$(TEST_WORKERS)),,--max-worker-restart=0)
 
-.PHONY: install run run-kendal test test-browser lint format messages bench bench-tiny profile clean
+.PHONY: install run run-kendal test test-browser lint format messages bench bench-tiny chaos profile clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -64,6 +64,7 @@ lint: install
 		&& cp package.json package-lock.json var/eslint/ && npm ci --prefix var/eslint --no-audit --no-fund \
 		&& cp package-lock.json var/eslint/.installed; }
 	var/eslint/node_modules/.bin/eslint static/js
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -80,6 +81,12 @@ bench: install
 # Every part of `make bench` with tiny counts (seconds each, numbers only): what CI runs.
 bench-tiny: install
 	BENCH_TINY=1 $(BIN)/python benchmarks/run.py
+
+# Every fault of issue 35, one at a time under load, on a PostgreSQL primary + replica and a
+# Redis master + replica + 3 sentinels started on this machine (benchmarks/chaos.py; needs
+# initdb, pg_basebackup, redis-server). CHAOS_TINY=1: a short run (about two minutes).
+chaos: install
+	$(BIN)/python benchmarks/chaos.py
 
 # Where one report POST spends its CPU: py-spy samples benchmarks/request_profile.py (GIL
 # held, i.e. Python running) and the stacks are folded into the request's phases.

@@ -7,4 +7,6 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("Agencies and routing")
 
     def ready(self):
-        from . import directory, sql  # noqa: F401  (signals; percentile_cont on SQLite)
+        from . import directory, tokens  # noqa: F401  (signals)
+
+        tokens.connect()

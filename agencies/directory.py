@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from dispatch112 import shared_cache
+from core import shared_cache
 
 from .models import Agency, Category, Kecamatan
 

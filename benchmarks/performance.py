@@ -474,7 +474,7 @@ def bare_sql(category_id: int | None) -> str:
 def measure_bare(since: date, until: date, category_id: int | None = None):
     import psycopg
 
-    from agencies.performance import PerformanceFilter
+    from performance.selectors import PerformanceFilter
 
     period = PerformanceFilter(since=since, until=until)
     params = {"start": period.start, "end": period.end, "category": category_id}

@@ -3,12 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from agencies.api import (
-    AgencyPerformanceView,
-    AgencyViewSet,
-    CategoryViewSet,
-    KecamatanViewSet,
-)
+from agencies.api import AgencyViewSet, CategoryViewSet, KecamatanViewSet
 from dispatch112.auth_views import LogoutView, TokenView
 from interop.api import (
     CapAlertListView,
@@ -17,6 +12,7 @@ from interop.api import (
     ReportEidoView,
     ReportHandoverView,
 )
+from performance.api import AgencyPerformanceView
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 from telephony.api import AmlView, AnsweringStatsView, CallDismissView, CallEventView
 from units.api.views import AssignmentUnitsView, UnitViewSet

@@ -6,6 +6,4 @@ class Dispatch112Config(AppConfig):
     verbose_name = "Dispatch 112"
 
     def ready(self):
-        from . import checks, lockout, tokens  # noqa: F401  (system checks, signal receivers)
-
-        tokens.connect()
+        from . import checks, lockout  # noqa: F401  (system checks, signal receivers)

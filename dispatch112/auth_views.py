@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch112.api import JSONParser
+from core.api import JSONParser
 from notifications.revocation import signed_out
 
 

@@ -5,7 +5,8 @@ layer, Celery tasks run in-process, and a secret key generated into ``var/`` on 
 is a real install (a small city's whole command centre), so DEBUG is off unless ``DEBUG=true``
 is set, as the development targets of the Makefile do. Setting ``DATABASE_URL`` switches to
 PostgreSQL (psycopg 3) and requires ``SECRET_KEY``; ``REDIS_URL`` switches the channel layer,
-the cache and the Celery broker to Redis. Every knob is listed in README.md.
+the cache and the Celery broker to Redis. Every knob is listed in README.md. (One module of
+over 400 lines on purpose: every setting in one place, in the order Django reads them.)
 """
 
 import os
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "units",
     "telephony",
     "interop",
+    "performance",
 ]
 
 MIDDLEWARE = [
@@ -81,7 +83,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "dispatch112.locale.LocaleMiddleware",  # pages: Indonesian unless chosen; API: Accept-Language
+    "core.locale.LocaleMiddleware",  # pages: Indonesian unless chosen; API: Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -116,26 +118,38 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # How long one statement may run (or wait for a lock) before the request fails with a clear
 # "database not answering" error: an operator must know within seconds that nothing was saved.
+# It is also the whole wait for a connection when the database is away (below).
 # manage.py sets 0 (no limit) for maintenance commands such as migrate.
 DB_TIMEOUT = env.float("DB_TIMEOUT", default=5.0)
 
 if DATABASE_URL:
+    # A multi-host URL, postgres://user@db-1:5432,db-2:5432/dispatch112?target_session_attrs=
+    # read-write, arrives as HOST "db-1,db-2" and PORT "5432,5432", which libpq takes as
+    # they are: it tries each host in turn and keeps the first that accepts writes, so a
+    # promoted standby takes over with no change here (docs/FAILOVER.md).
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     # Under ASGI, Django's persistent connections (CONN_MAX_AGE) are not safe to use; a
-    # psycopg connection pool per process is. A stalled database must give the operator a
-    # clear error within seconds, not a hung form: hence the connect and pool timeouts.
+    # psycopg connection pool per process is.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # After a database restart the pooled connections are dead: the pool checks each one
     # before lending it, so the first request after recovery does not fail.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # One budget: a request waits at most DB_POOL_TIMEOUT (default DB_TIMEOUT) in all for a
+    # connection. The pool's own threads do the connecting (never the request), each attempt
+    # bounded per host by DB_CONNECT_TIMEOUT (libpq counts whole seconds): a host that does
+    # not answer is given up in time for the next host of the list, within the budget.
+    _pool_timeout = env.float("DB_POOL_TIMEOUT", default=DB_TIMEOUT or 30.0)
+    _connect_timeout = env.int(
+        "DB_CONNECT_TIMEOUT", default=max(1, int(_pool_timeout / 2) if DB_TIMEOUT else 10)
+    )
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+            "connect_timeout": _connect_timeout,
             "options": f"-c statement_timeout={int(DB_TIMEOUT * 1000)}",
             "pool": {
                 "min_size": env.int("DB_POOL_MIN", default=1),
                 "max_size": env.int("DB_POOL_MAX", default=10),
-                "timeout": env.int("DB_POOL_TIMEOUT", default=5),
+                "timeout": _pool_timeout,
             },
         }
     )
@@ -173,15 +187,54 @@ CHANNEL_GROUP_EXPIRY = env.int("CHANNEL_GROUP_EXPIRY", default=2 * 3600)
 # two centres on one server, or the test suite's parallel workers (pytest-xdist names each
 # worker in PYTEST_XDIST_WORKER, and the servers a test starts inherit it).
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default=os.environ.get("PYTEST_XDIST_WORKER", ""))
+# Redis through Sentinel (docs/FAILOVER.md): instead of REDIS_URL, REDIS_SENTINELS lists the
+# sentinels ("host:port,host:port,host:port"), REDIS_SENTINEL_MASTER names the master they
+# watch and REDIS_DB its database. The channel layer, the caches and Celery each ask the
+# sentinels for the current master, so a replica the sentinels promote takes over.
+REDIS_SENTINELS = env.str("REDIS_SENTINELS", default="")
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_DB = env.int("REDIS_DB", default=0)
+# Asking a sentinel is quick or that sentinel is gone: the next one is asked.
+REDIS_SENTINEL_KWARGS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+# [(host, port), …]: what anything else that talks to Redis itself (a pub/sub lane) hands to
+# redis-py's Sentinel(…).master_for(REDIS_SENTINEL_MASTER, db=REDIS_DB); empty without them.
+REDIS_SENTINEL_HOSTS: list[tuple[str, int]] = []
+if REDIS_SENTINELS:
+    from dispatch112.redis_sentinel import parse_sentinels
+
+    if REDIS_URL:
+        raise ImproperlyConfigured("Set REDIS_URL or REDIS_SENTINELS, not both.")
+    REDIS_SENTINEL_HOSTS = parse_sentinels(REDIS_SENTINELS)
+    # Not a URL redis-py opens: what says "Redis is in use" here and in `manage.py serve`,
+    # and the LOCATION of the caches' sentinel pool (dispatch112.redis_sentinel).
+    REDIS_URL = f"sentinel://{REDIS_SENTINEL_MASTER}/{REDIS_DB}"
 if REDIS_URL:
+    # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that channels-redis
+    # blocks in BZPOPMIN waiting for a message: an idle dashboard's consumer then dies with
+    # "Timeout reading". Reads may take longer than that.
+    _layer_host = {"address": REDIS_URL, "socket_timeout": 15}
+    # The cache only speeds things up (core.shared_cache): a Redis that does not
+    # answer within half a second is treated as down, and requests go on without it.
+    _CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    if REDIS_SENTINELS:
+        _layer_host = {
+            "sentinels": REDIS_SENTINEL_HOSTS,
+            "master_name": REDIS_SENTINEL_MASTER,
+            "sentinel_kwargs": REDIS_SENTINEL_KWARGS,
+            "db": REDIS_DB,
+            "socket_timeout": 15,
+            "socket_connect_timeout": 2,
+        }
+        _CACHE_OPTIONS |= {
+            "pool_class": "dispatch112.redis_sentinel.SentinelPool",
+            "sentinels": REDIS_SENTINEL_HOSTS,
+            "sentinel_kwargs": REDIS_SENTINEL_KWARGS,
+        }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
-                # channels-redis blocks in BZPOPMIN waiting for a message: an idle dashboard's
-                # consumer then dies with "Timeout reading". Reads may take longer than that.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "hosts": [_layer_host],
                 # channels-redis drops messages silently past `capacity` (default 100) per
                 # channel; a wall screen that stalls for a second must not lose assignments.
                 "capacity": env.int("CHANNEL_CAPACITY", default=1500),
@@ -191,9 +244,6 @@ if REDIS_URL:
             },
         }
     }
-    # The cache only speeds things up (dispatch112.shared_cache): a Redis that does not
-    # answer within half a second is treated as down, and requests go on without it.
-    _CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -224,13 +274,23 @@ else:
     }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if REDIS_SENTINELS:
+    # kombu's sentinel transport: every sentinel, then the master's name in the options.
+    CELERY_BROKER_URL = ";".join(f"sentinel://{h}:{p}/{REDIS_DB}" for h, p in REDIS_SENTINEL_HOSTS)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": REDIS_SENTINEL_KWARGS,
+    }
 CELERY_RESULT_BACKEND = None
 if REDIS_KEY_PREFIX:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:"}
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_KEY_PREFIX}:"
 # Embedded mode has no worker process: tasks run in the caller's process.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# The worker and beat log through the handler above (its outage filter included), not their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 # How often the escalation sweep runs (beat in production, a thread in the embedded server).
 DISPATCH_SWEEP_SECONDS = env.float("DISPATCH_SWEEP_SECONDS", default=5.0)
@@ -289,7 +349,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Indonesian")), ("en", _("English"))]
 # Pages speak Indonesian unless the user picks English with the switcher, which this cookie
-# remembers for a year (dispatch112.locale); the API follows Accept-Language.
+# remembers for a year (core.locale); the API follows Accept-Language.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -369,16 +429,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 128 * 1024
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API client gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "dispatch112.api.StrictTokenAuthentication",
+        "agencies.tokens.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["dispatch112.api.HasRole"],
-    "DEFAULT_PAGINATION_CLASS": "dispatch112.api.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["agencies.permissions.HasRole"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     # JSON bodies only: no multipart uploads spooling to disk.
-    "DEFAULT_PARSER_CLASSES": ["dispatch112.api.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "dispatch112.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "dispatch112.throttles.BurstThrottle",
         "dispatch112.throttles.SustainedThrottle",
@@ -396,7 +456,7 @@ def _rate_limit(variable: str, default: str) -> str | None:
     return None if value.lower() in ("", "none") else value
 
 
-# How long a token's user, role and agency stay in the shared cache (dispatch112.tokens):
+# How long a token's user, role and agency stay in the shared cache (agencies.tokens):
 # revocation and any change to the user end it at once in every process. Off without Redis.
 TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 # The city's configuration kept per process, checked against a version in Redis on each use
@@ -502,7 +562,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # An outage (database, Redis) is logged in one line, without a traceback (core.logs).
+    "filters": {"outage": {"()": "core.logs.OutageWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["outage"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -6,7 +6,6 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from agencies import views as performance_views
 from dispatch112 import views
 from telephony import views as telephony_views
 from units import views as unit_views
@@ -23,28 +22,11 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("field/", include("units.urls")),
     path("map/", unit_views.live_map, name="live-map"),
-    path("performance/", performance_views.performance, name="performance"),
-    path(
-        "performance/agency/<slug:code>/",
-        performance_views.agency_detail,
-        name="performance-agency",
-    ),
-    path("performance/export.csv", performance_views.export_table_csv, name="performance-csv"),
-    path("performance/export.xlsx", performance_views.export_table_xlsx, name="performance-xlsx"),
+    path("performance/", include("performance.urls")),
     path(
         "performance/answering.csv",
         telephony_views.export_answering_csv,
         name="performance-answering-csv",
-    ),
-    path(
-        "performance/assignments.csv",
-        performance_views.export_assignments_csv,
-        name="performance-assignments-csv",
-    ),
-    path(
-        "performance/assignments.xlsx",
-        performance_views.export_assignments_xlsx,
-        name="performance-assignments-xlsx",
     ),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path(

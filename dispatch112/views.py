@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
-from agencies.models import Agency, Category, Kecamatan, UnitKind, UnitStatus
+from agencies.models import Agency, Category, Kecamatan
 from agencies.roles import Role, user_agency, user_role
+from core.validation import EARLIEST_DAY, LATEST_DAY, Errors, refuse_control_characters
 from dispatch112 import throttles
 from interop.models import PeerCentre
 from reports import access, history, services
-from reports.models import AssignmentStatus, CallOutcome, CloseReason
-from reports.validation import EARLIEST_DAY, LATEST_DAY, Errors, refuse_control_characters
+from reports.screens import live_config
 
 
 @login_required
@@ -44,31 +44,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home/none.html")
 
 
-def _live_config(request: HttpRequest, **extra) -> dict:
-    """What every live screen needs besides the websocket: names, targets, labels."""
-    return {
-        "username": request.user.get_username(),
-        "server_time": timezone.now().isoformat(),
-        "agencies": AgencySerializer(Agency.objects.all(), many=True).data,
-        # Labels in the page's language, from the same choices the models use.
-        "labels": {
-            "assignment": {str(k): str(v) for k, v in AssignmentStatus.choices},
-            "outcome": {str(k): str(v) for k, v in CallOutcome.choices},
-            "close": {str(k): str(v) for k, v in CloseReason.choices},
-            "unit": {str(k): str(v) for k, v in UnitStatus.choices},
-            "kind": {str(k): str(v) for k, v in UnitKind.choices},
-        },
-        **extra,
-    }
-
-
 @login_required
 def console(request: HttpRequest) -> HttpResponse:
     """The operator's console: call taking, routing, duplicates, open reports. The page is a
     shell; everything it does goes through the v1 API."""
     if user_role(request.user) != Role.OPERATOR:
         raise PermissionDenied
-    config = _live_config(
+    config = live_config(
         request,
         categories=CategorySerializer(
             Category.objects.filter(active=True).prefetch_related("default_agencies"), many=True
@@ -91,7 +73,7 @@ def agency_dashboard(request: HttpRequest) -> HttpResponse:
     agency = user_agency(request.user)
     if user_role(request.user) != Role.AGENCY_STAFF or agency is None:
         raise PermissionDenied
-    config = _live_config(
+    config = live_config(
         request,
         agency=AgencySerializer(agency).data,
         # For managing the agency's units (SPEC §7): their homes.
@@ -215,7 +197,7 @@ def board(request: HttpRequest) -> HttpResponse:
     """The command centre's wall screen: every open report, each agency's status and clock."""
     if user_role(request.user) not in (Role.OPERATOR, Role.SUPERVISOR):
         raise PermissionDenied
-    return render(request, "board/board.html", {"config": _live_config(request)})
+    return render(request, "board/board.html", {"config": live_config(request)})
 
 
 @require_GET
@@ -245,12 +227,11 @@ def _check_database() -> dict:
     return {"ok": True}
 
 
-def _redis_ping(url: str) -> None:
-    import redis
+def _redis_ping() -> None:
+    """This installation's Redis (at REDIS_URL, or the master the sentinels name)."""
+    from notifications.redis_client import sync_client
 
-    with redis.Redis.from_url(
-        url, socket_timeout=READY_TIMEOUT, socket_connect_timeout=READY_TIMEOUT
-    ) as client:
+    with sync_client(socket_timeout=READY_TIMEOUT, socket_connect_timeout=READY_TIMEOUT) as client:
         client.ping()
 
 
@@ -259,7 +240,7 @@ def _check_channel_layer() -> dict:
 
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         return {"ok": True, "mode": "in-process"}
-    _redis_ping(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"])
+    _redis_ping()
     return {"ok": True, "mode": "redis"}
 
 
@@ -268,10 +249,10 @@ def _check_worker() -> dict:
         return {"ok": True, "mode": "in-process"}
     from dispatch112.celery import app
 
-    if settings.CELERY_BROKER_URL.startswith("redis"):
+    if settings.CELERY_BROKER_URL.startswith(("redis", "sentinel")):
         # Celery's own connection retries for seconds when the broker is away: ask first.
         try:
-            _redis_ping(settings.CELERY_BROKER_URL)
+            _redis_ping()
         except Exception as error:
             return {"ok": False, "error": f"the broker (Redis) is unreachable: {error}"[:300]}
     replies = app.control.ping(timeout=READY_TIMEOUT, limit=1)

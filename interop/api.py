@@ -14,8 +14,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.permissions import IsCommandCentre
 from agencies.roles import Role, user_role
-from dispatch112.api import IsCommandCentre
 from dispatch112.throttles import PeerCentreThrottle, wait_for
 from reports import access
 

@@ -22,14 +22,14 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from reports.phone import normalize_phone
-from reports.validation import (
+from core.validation import (
     CONTROL_CHARACTERS,
     Errors,
     clean_aware_datetime,
     control_characters_message,
     escape_control_characters,
 )
+from reports.phone import normalize_phone
 
 from .eido import FALLBACK_CATEGORY, MAX_PROBLEMS, EidoError, read_pidf_lo, validate
 from .eido_export import INCIDENT_TYPES

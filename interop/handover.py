@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Category
 from agencies.roles import Role, user_role
+from core.errors import ActionForbidden, TransitionNotAllowed
 from reports import access
 from reports import services as report_services
-from reports.errors import ActionForbidden, TransitionNotAllowed
 from reports.models import Report, ReportSource, ReportStatus
 
 from . import eido

@@ -18,17 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Category
+from core.validation import (
+    CONTROL_CHARACTERS,
+    Errors,
+    clean_aware_datetime,
+    control_characters_message,
+)
 from reports.models import (
     LEFT_ASSIGNMENT_STATUSES,
     Assignment,
     Report,
     ReportStatus,
-)
-from reports.validation import (
-    CONTROL_CHARACTERS,
-    Errors,
-    clean_aware_datetime,
-    control_characters_message,
 )
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

@@ -10,7 +10,7 @@ from django.conf import settings
 def _user_for_token(key: str):
     from django.contrib.auth.models import AnonymousUser
 
-    from dispatch112 import tokens
+    from agencies import tokens
 
     # With its role and agency, in one query or none (dispatch112.tokens): a burst of
     # dashboards reconnecting after a restart is served one connect at a time by the

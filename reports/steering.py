@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from agencies import directory
 from agencies.models import Agency, Kecamatan
 from agencies.roles import Role
+from core.errors import TransitionNotAllowed
+from core.validation import Errors, clean_coordinate, clean_text
 
-from .errors import TransitionNotAllowed
 from .models import (
     LEFT_ASSIGNMENT_STATUSES,
     Assignment,
@@ -24,7 +25,7 @@ from .models import (
 )
 from .services.assignments import ASSIGNMENT_ACTIONS, _apply, _check_allowed, _lock
 from .services.events import User, _require_role, event_record
-from .validation import Errors, clean_coordinate, clean_text, resolve_by_code
+from .validation import resolve_by_code
 
 # The fields an operator may correct, in the order the event lists them.
 EDITABLE_FIELDS = ("description", "address", "kecamatan", "latitude", "longitude", "priority")

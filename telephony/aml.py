@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 
-from reports.validation import (
+from core.validation import (
     CONTROL_CHARACTERS,
     Errors,
     clean_aware_datetime,

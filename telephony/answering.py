@@ -1,6 +1,6 @@
 """The call answering KPI (SPEC §9; NENA-STA-020: 90 % of calls answered within 15 s): per
 WIB hour of the day and per operator, the calls offered, answered and abandoned, ring →
-answer median and p90 (percentile_cont, as agencies.performance), and the share answered
+answer median and p90 (percentile_cont, as performance.selectors), and the share answered
 within ANSWER_TARGET_SECONDS.
 
 Definitions, from the PBX's events (telephony.PhoneCall):
@@ -24,8 +24,8 @@ from django.db.models.functions import Coalesce, ExtractHour
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from agencies.performance import PerformanceFilter
-from agencies.sql import PercentileCont, Seconds
+from performance.selectors import PerformanceFilter
+from performance.sql import PercentileCont, Seconds
 
 from .models import CallState, PhoneCall
 

@@ -11,11 +11,12 @@ from rest_framework.parsers import BaseParser, FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.api import PerformanceFilterSerializer, performance_filter
+from agencies.permissions import HasRole, IsCommandCentre, IsOperator
 from agencies.roles import Role
-from dispatch112.api import HasRole, IsCommandCentre, IsOperator, JSONParser
+from core.api import JSONParser
+from core.fields import AwareDateTime, Text
 from dispatch112.throttles import TelephonyThrottle
-from reports.api.serializers import AwareDateTime, Text
+from performance.api import PerformanceFilterSerializer, performance_filter
 
 from . import services
 from .answering import answering

@@ -7,8 +7,8 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
-        from agencies.performance import register_section
         from notifications.providers import register_snapshot_extra
+        from performance.selectors import register_section
         from reports.retention import register_eraser
         from reports.signals import call_logged
 

@@ -1,4 +1,4 @@
-"""The call answering KPI on /performance/ (a section of agencies' page, registered in
+"""The call answering KPI on /performance/ (a section of the performance page, registered in
 TelephonyConfig.ready) and in its exports: a sheet of the table's XLSX and its own CSV.
 The figures come from telephony.answering."""
 
@@ -11,8 +11,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from agencies.exports import CSV_TYPE, filename
-from agencies.performance import PerformanceFilter, PerformanceSection, Sheet
+from performance.exports import CSV_TYPE, filename
+from performance.selectors import PerformanceFilter, PerformanceSection, Sheet
 
 from .answering import ANSWER_TARGET_SECONDS, answering
 

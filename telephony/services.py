@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.roles import Role, user_role
-from reports.errors import ActionForbidden
+from core.errors import ActionForbidden
+from core.validation import Errors, clean_choice, clean_text, escape_control_characters
 from reports.models import Call
 from reports.phone import normalize_phone
 from reports.services import call_set_caller_location
-from reports.validation import Errors, clean_choice, clean_text, escape_control_characters
 
 from . import live
 from .aml import AmlError, AmlReading, parse_https, parse_sms

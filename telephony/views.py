@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_GET
 
-from agencies.api import PerformanceFilterSerializer
 from agencies.roles import Role, user_role
+from performance.api import PerformanceFilterSerializer
 
 from .performance import answering_csv
 

@@ -7,8 +7,8 @@ websocket (live, snapshot and resume) and the services agree, because they ask o
 import pytest
 from channels.db import database_sync_to_async
 
+from core.errors import ActionForbidden
 from reports import services
-from reports.errors import ActionForbidden
 from reports.models import Event, PersonalDataAccess
 
 from .api.conftest import JsonClient

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from agencies.models import Agency
-from agencies.performance import PerformanceFilter
+from performance.selectors import PerformanceFilter
 from telephony import services
 from telephony.answering import answering
 from telephony.models import Extension

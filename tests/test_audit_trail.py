@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from agencies.performance import (
+from performance.selectors import (
     PerformanceFilter,
     agency_performance,
     calls_per_day,

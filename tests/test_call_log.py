@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.errors import ActionForbidden
 from reports import services
-from reports.errors import ActionForbidden
 from reports.models import Call, Event
 
 

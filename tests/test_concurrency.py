@@ -6,8 +6,8 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from core.errors import TransitionNotAllowed
 from reports import services
-from reports.errors import TransitionNotAllowed
 from reports.models import Assignment, Event, Report
 
 from .waiting import join_threads

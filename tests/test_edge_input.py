@@ -14,16 +14,16 @@ from django.test import Client
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 
-from interop import eido
-from interop.models import ReceivedIncident
-from reports.models import Report, ReportSource
-from reports.validation import (
+from core.validation import (
     CONTROL_CHARACTERS,
     Errors,
     clean_aware_datetime,
     clean_text,
     refuse_control_characters,
 )
+from interop import eido
+from interop.models import ReceivedIncident
+from reports.models import Report, ReportSource
 from telephony.models import AmlMessage, AmlStatus, PhoneCall
 
 from . import test_eido

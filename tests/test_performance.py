@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agencies.models import Agency
-from agencies.performance import PerformanceFilter, agency_performance
+from performance.selectors import PerformanceFilter, agency_performance
 from reports.models import Assignment
 
 DAY = date(2026, 10, 14)

@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
-from agencies.performance import PerformanceFilter, agency_performance
+from performance.selectors import PerformanceFilter, agency_performance
 from reports.models import Assignment
 
 from .test_performance import DAY, WIB_MORNING, dishub_assignment

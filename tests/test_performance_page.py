@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from agencies.models import Agency
-from agencies.performance import (
+from performance.selectors import (
     PerformanceFilter,
     agency_drilldown,
     agency_performance,
@@ -321,6 +321,6 @@ def test_the_drilldown_lists_late_synced_and_far_away_field_arrivals(
                       (69.9, "slow"), (11.0, "slow")],
 )  # fmt: skip
 def test_the_share_within_target_reads_at_a_glance(pct, band):
-    from agencies.views import target_band
+    from performance.views import target_band
 
     assert target_band(pct) == band

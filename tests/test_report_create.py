@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agencies.models import Category
+from core.errors import ActionForbidden
 from reports import services
-from reports.errors import ActionForbidden
 from reports.models import Call, Event, Report
 
 

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agencies.models import UnitStatus
+from core.errors import ActionForbidden, TransitionNotAllowed
 from reports import services
-from reports.errors import ActionForbidden, TransitionNotAllowed
 from reports.models import Event
 
 

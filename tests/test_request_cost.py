@@ -14,10 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from agencies import directory
+from agencies import directory, tokens
 from agencies.models import Agency, AgencyMember, Category
 from agencies.roles import OPERATOR_GROUP
-from dispatch112 import tokens
 
 from .servers import REPORT
 

@@ -200,7 +200,7 @@ def test_the_history_ranks_fast_and_slow_agencies(demo_with_history):
 
     from django.utils import timezone
 
-    from agencies.performance import PerformanceFilter, agency_performance
+    from performance.selectors import PerformanceFilter, agency_performance
 
     today = timezone.localdate()
     rows = agency_performance(PerformanceFilter(since=today - timedelta(days=3), until=today))

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 
-from dispatch112 import shared_cache
+from core import shared_cache
+from core.errors import DispatchError
+from core.validation import Errors, clean_aware_datetime
 from dispatch112.throttles import CACHE_ALIAS
-from reports.errors import DispatchError
-from reports.validation import Errors, clean_aware_datetime
 
 from . import services
 

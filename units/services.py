@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from agencies import geo
 from agencies.models import AgencyMember, Kecamatan, Unit, UnitKind, UnitStatus
 from agencies.roles import Role, user_agency, user_role, user_unit_id
+from core.errors import ActionForbidden, TransitionNotAllowed
+from core.validation import Errors, clean_choice, clean_position, clean_text
 from notifications import positions
 from reports import access
-from reports.errors import ActionForbidden, TransitionNotAllowed
 from reports.models import UNIT_BUSY_STATUSES, Assignment, Report
 from reports.services import event_record, unit_set_status
-from reports.validation import Errors, clean_choice, clean_position, clean_text
 
 from .models import UnitPosition
 

@@ -18,9 +18,9 @@ from django_permissions_policy.decorators import permissions_policy_override
 
 from agencies.models import AgencyMember, Kecamatan
 from agencies.roles import Role, user_agency, user_role
-from dispatch112.views import _live_config
 from reports import access
 from reports.live import units_data
+from reports.screens import live_config as _live_config
 
 # Version of the cached app shell: bump it when the shell's files change in a way the
 # network-first fetch would not pick up (the worker refreshes every file it serves anyway).

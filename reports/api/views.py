@@ -12,10 +12,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from agencies.codes import is_code
+from agencies.permissions import HasRole, IsCommandCentre, IsOperator
 from agencies.roles import Role, user_role
-from dispatch112.api import HasRole, IsCommandCentre, IsOperator
-from dispatch112.idempotency import idempotent
 from reports import access, live, privacy, selectors, services
+from reports.idempotency import idempotent
 from reports.models import AssignmentStatus
 from reports.phone import normalize_phone
 

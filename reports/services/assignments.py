@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy
 from agencies import geo
 from agencies.models import Unit, UnitStatus
 from agencies.roles import Role, user_agency, user_role, user_unit_id
+from core.errors import ActionForbidden, TransitionNotAllowed
+from core.validation import Errors, clean_position, clean_text
 
-from ..errors import ActionForbidden, TransitionNotAllowed
 from ..models import OPEN_ASSIGNMENT_STATUSES, Assignment, AssignmentStatus
-from ..validation import Errors, clean_position, clean_text, step_time
+from ..validation import step_time
 from .events import User, event_record
 
 # --- The assignment state machine ---------------------------------------------------------------

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.roles import Role
+from core.validation import Errors, clean_choice, clean_id, clean_text
 
 from ..models import Call, CallOutcome, LocationSource, Report, ReportStatus
 from ..signals import call_logged
-from ..validation import Errors, clean_choice, clean_id, clean_received_at, clean_text
+from ..validation import clean_received_at
 from .events import User, _require_role, event_record
 from .intake import _clean_phone
 

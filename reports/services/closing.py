@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.roles import Role
+from core.errors import TransitionNotAllowed
+from core.validation import Errors, clean_choice, clean_id, clean_text
 
-from ..errors import TransitionNotAllowed
 from ..models import OPEN_ASSIGNMENT_STATUSES, CloseReason, Report, ReportStatus
-from ..validation import Errors, clean_choice, clean_id, clean_text
 from .assignments import ASSIGNMENT_ACTIONS, _apply
 from .events import User, _require_role, event_record
 

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from agencies import geo
 from agencies.models import Unit, UnitStatus
+from core.errors import TransitionNotAllowed
+from core.validation import Errors, clean_text
 
-from ..errors import TransitionNotAllowed
 from ..models import UNIT_BUSY_STATUSES, Assignment, AssignmentStatus, Report
-from ..validation import Errors, clean_text
 from .assignments import (
     ASSIGNMENT_ACTIONS,
     _apply,

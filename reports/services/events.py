@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Unit
 from agencies.roles import Role, user_role
+from core.errors import ActionForbidden
 
-from ..errors import ActionForbidden
 from ..live import publish_on_commit
 from ..models import Assignment, Event, Report
 

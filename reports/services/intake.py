@@ -16,20 +16,13 @@ from agencies import directory
 from agencies.models import Category, Kecamatan
 from agencies.roles import Role
 from agencies.routing import route
+from core.validation import Errors, clean_accuracy, clean_choice, clean_coordinate, clean_text
 
 from ..models import Assignment, Call, CallOutcome, Event, LocationSource, Report, ReportSource
 from ..numbering import number_report, provisional_number
 from ..phone import normalize_phone
 from ..signals import call_logged
-from ..validation import (
-    Errors,
-    clean_accuracy,
-    clean_choice,
-    clean_coordinate,
-    clean_received_at,
-    clean_text,
-    resolve_by_code,
-)
+from ..validation import clean_received_at, resolve_by_code
 from .events import User, _require_role, events_record
 
 

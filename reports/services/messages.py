@@ -6,11 +6,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.roles import Role, user_agency
+from core.errors import ActionForbidden
+from core.validation import Errors, clean_text
 
 from ..access import as_viewer, reports_engaged_by
-from ..errors import ActionForbidden
 from ..models import HandoverNote, Message, Report
-from ..validation import Errors, clean_text
 from .events import User, _require_role, event_record
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agencies.performance import this_month
+from performance.selectors import this_month
 from reports import services
 from reports.models import Assignment
 

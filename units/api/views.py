@@ -14,12 +14,12 @@ from rest_framework.views import APIView
 
 from agencies.codes import is_code
 from agencies.models import Unit, UnitKind, UnitStatus
-from dispatch112.api import HasRole
-from dispatch112.idempotency import idempotent
+from agencies.permissions import HasRole
+from core.fields import Text
+from core.validation import Errors, clean_choice, refuse_control_characters
 from reports import access
-from reports.api.serializers import Text
+from reports.idempotency import idempotent
 from reports.live import units_data
-from reports.validation import Errors, clean_choice, refuse_control_characters
 
 from .. import services
 

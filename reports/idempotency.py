@@ -2,7 +2,10 @@
 later, perhaps more than once (the answer to the first try may be what was lost). The first
 successful answer to a key is stored in the same transaction as the change it answers, so a
 replay gets that answer back and writes nothing; an answer that is an error (400, 403, 409)
-is not stored, and a retry is judged afresh. Keys belong to the user who sent them."""
+is not stored, and a retry is judged afresh. Keys belong to the user who sent them.
+
+It lives beside its model (reports.IdempotentRequest), which any view at or above reports may
+use: reports.api and units.api."""
 
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from reports.errors import TransitionNotAllowed
-from reports.models import IdempotentRequest
+from core.errors import TransitionNotAllowed
+
+from .models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100

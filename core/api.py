@@ -1,8 +1,10 @@
-"""API plumbing shared by every endpoint: role permissions, pagination, and the mapping of
+"""API plumbing shared by every endpoint: pagination, the JSON parser, and the mapping of
 domain errors to HTTP (field errors 400, ActionForbidden 403, TransitionNotAllowed 409,
-database unavailable 503)."""
+database unavailable 503). Who may call: agencies.permissions (roles) and
+agencies.tokens.StrictTokenAuthentication."""
 
 import logging
+import time
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
@@ -11,15 +13,11 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser as DRFJSONParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from agencies.roles import Role, user_role
-from dispatch112 import tokens
-from reports.errors import ActionForbidden, TransitionNotAllowed
+from .errors import ActionForbidden, TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -45,53 +43,27 @@ class JSONParser(DRFJSONParser):
             raise exceptions.ParseError("JSON parse error - nested too deeply") from error
 
 
-class StrictTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, refusing keys that are not plain hex before any query;
-    the token, user, role and agency come in one query or from the shared cache
-    (dispatch112.tokens)."""
-
-    def authenticate_credentials(self, key):
-        if not (0 < len(key) <= 64 and key.isascii() and key.isalnum()):
-            raise exceptions.AuthenticationFailed(self.keyword + " " + "invalid")
-        token = tokens.principal(key)
-        if token is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return token.user, token
+DB_LOG_SECONDS = 10.0
+_database_logged_at = -1e9
 
 
-class HasRole(BasePermission):
-    """Signed in, active, and with a role; `roles` narrows it for a view. By default every
-    desk role; a field officer only where a view says `with_field` (their own unit's work)."""
-
-    roles: frozenset[Role] = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_STAFF})
-
-    def __init__(self, *, with_field: bool = False) -> None:
-        if with_field:
-            self.roles = self.roles | {Role.FIELD}
-
-    def has_permission(self, request, view) -> bool:
-        return user_role(request.user) in self.roles
-
-
-class IsOperator(HasRole):
-    roles = frozenset({Role.OPERATOR})
-
-
-class IsCommandCentre(HasRole):
-    """Operators and supervisors: everything in the command centre, no agency staff."""
-
-    roles = frozenset({Role.OPERATOR, Role.SUPERVISOR})
+def _log_database_unavailable(path: str, error: Exception) -> None:
+    global _database_logged_at
+    now = time.monotonic()
+    if now - _database_logged_at >= DB_LOG_SECONDS:
+        _database_logged_at = now
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        logger.warning("Database unavailable (during %s): %s", path, reason)
 
 
 def exception_handler(exc, context):
-    # Imported here: DRF imports this module (for HasRole) while rest_framework.views loads.
+    # Imported here: DRF imports this module (its parser) while rest_framework.views loads.
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, OperationalError | InterfaceError):
-        # Down, unreachable, or slower than DB_TIMEOUT: the transaction was rolled back.
-        logger.exception("Database unavailable during %s", context["request"].path)
+        # Down, unreachable, or slower than DB_TIMEOUT: the transaction was rolled back. An
+        # expected outage: one line, no traceback, at most every DB_LOG_SECONDS per process.
+        _log_database_unavailable(context["request"].path, exc)
         return Response(
             {
                 "detail": _(

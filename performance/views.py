@@ -1,6 +1,6 @@
 """The performance pages and their exports, for supervisors and operators (read-only).
 
-Every figure comes from agencies.performance (aggregated in SQL); the views only parse the
+Every figure comes from performance.selectors (aggregated in SQL); the views only parse the
 filter, arrange the numbers for display and choose the format."""
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from agencies.models import Agency, Category, Kecamatan, Priority
+from agencies.roles import Role, user_role
 from reports.models import AssignmentStatus, CallOutcome
 
 from . import exports
 from .api import PerformanceFilterSerializer
-from .models import Agency, Category, Kecamatan, Priority
-from .performance import (
+from .selectors import (
     FAR_ARRIVAL_METRES,
     MIN_RANKED_SAMPLES,
     SECTIONS,
@@ -32,7 +33,6 @@ from .performance import (
     response_distribution,
     this_month,
 )
-from .roles import Role, user_role
 
 
 def _command_centre(request: HttpRequest) -> None:

@@ -1,5 +1,6 @@
-"""Domain errors raised by reports.services. Input errors are Django ValidationErrors
-(field → messages, answered 400); these are the others."""
+"""Domain errors raised by the services (reports, units, telephony, interop). Input errors
+are Django ValidationErrors (field → messages, answered 400); these are the others
+(core.api answers ActionForbidden 403, TransitionNotAllowed 409)."""
 
 
 class DispatchError(Exception):

@@ -1,7 +1,7 @@
 """CSV and XLSX exports of agency performance: the table (what the city's monthly report to
 the mayor is made from) and the assignments behind it, for the same filters.
 
-Aggregates come from agencies.performance; the assignment exports stream rows from the
+Aggregates come from performance.selectors; the assignment exports stream rows from the
 database in chunks. Times are in WIB with their offset: "2026-10-14 08:00:00+07:00" in
 CSV; in XLSX (which has no time zones) the WIB time shown with its offset by the cell
 format."""
@@ -25,10 +25,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from agencies.models import Category, Kecamatan, Priority
 from reports.models import AssignmentStatus, CallOutcome
 
-from .models import Category, Kecamatan, Priority
-from .performance import (
+from .selectors import (
     RESPONSE_BUCKETS,
     SECTIONS,
     PerformanceFilter,

@@ -1,14 +1,14 @@
 """Which agency is fast and which is slow (SPEC §4 /api/v1/stats/agencies/).
 
 Everything is aggregated in the database: counts, and percentiles with linear interpolation
-(percentile_cont; see agencies.sql). One selector serves the page, the API and the exports.
+(percentile_cont; see performance.sql). One selector serves the page, the API and the exports.
 
 Definitions: response = arrived_at − received_at, the call's reception (Semarang: call
 received → on scene; Assignment.received_at is the report's, copied so that no join is
 needed); ack = acknowledged_at − notified_at. Rejected and cancelled assignments are counted
 but never enter response times. The period is whole WIB days of received_at.
 
-On SQLite, seconds are rounded to the millisecond (agencies.sql.Seconds): julianday
+On SQLite, seconds are rounded to the millisecond (performance.sql.Seconds): julianday
 arithmetic is exact only to ~0.1 ms, and a response of exactly 10:00 must be within a 600 s
 target on both databases."""
 
@@ -35,9 +35,9 @@ from django.db.models import (
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
+from agencies.models import Agency
 from reports.models import Assignment, AssignmentStatus, Call, Report
 
-from .models import Agency
 from .sql import PercentileCont, Seconds
 
 # An agency with fewer arrived samples than this is shown but not ranked.
@@ -80,7 +80,7 @@ class PerformanceSection:
     """A part of /performance/ that another app contributes (telephony's call answering):
     the template included on the page with `context(period)` as `section`, and the sheets
     it adds to the table's XLSX export. Registered from that app's AppConfig.ready(), so
-    that agencies depends on no app above it."""
+    that performance depends on no app above it."""
 
     template: str
     context: Callable[[PerformanceFilter], dict]

@@ -12,7 +12,10 @@ What ends a token's access ends it in the cache at once, in every process:
   database on every request.
 
 With TOKEN_CACHE_SECONDS = 0 (the embedded default: one process, no shared cache) every
-request reads the database. Cache keys are digests: token keys stay out of Redis."""
+request reads the database. Cache keys are digests: token keys stay out of Redis.
+
+The API's door is StrictTokenAuthentication (settings REST_FRAMEWORK); the websocket's is
+notifications.auth. Here, not in core: who a token is means its role and agency."""
 
 from __future__ import annotations
 
@@ -22,11 +25,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from agencies.models import AgencyMember
-from agencies.roles import user_role, users_of_group_change
-from dispatch112 import shared_cache
+from core import shared_cache
+
+from .models import AgencyMember
+from .roles import user_role, users_of_group_change
 
 TOMBSTONE = "revoked"
 
@@ -62,6 +69,22 @@ def principal(key: str) -> Token | None:
     if token is not None and cached is None:
         shared_cache.add(name, token, seconds)
     return token
+
+
+class StrictTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, refusing keys that are not plain hex before any query;
+    the token, user, role and agency come in one query or from the shared cache
+    (principal())."""
+
+    def authenticate_credentials(self, key):
+        if not (0 < len(key) <= 64 and key.isascii() and key.isalnum()):
+            raise exceptions.AuthenticationFailed(self.keyword + " " + "invalid")
+        token = principal(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return token.user, token
 
 
 def forget(keys: list[str]) -> None:

@@ -1,3 +1,7 @@
+"""`manage.py seed_demo`: the demo city. A project command, because it composes every room:
+the configuration and fleet (agencies), the phone extensions (telephony), the Open311 app and
+the peer centre (interop), and with --history the past (reports, telephony)."""
+
 import time
 
 from django.conf import settings
