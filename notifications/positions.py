@@ -40,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .outage import LAYER_ERRORS, outage
+from .redis_client import async_client
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +133,7 @@ class _Outbox:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            import redis.asyncio
-
-            client = redis.asyncio.Redis.from_url(
-                redis_url(), socket_timeout=2, socket_connect_timeout=1
-            )
+            client = async_client(socket_timeout=2, socket_connect_timeout=1)
             self._clients[loop] = client
         return client
 
@@ -254,12 +251,8 @@ class Hub:
     async def _read(self, subscribed: asyncio.Future) -> None:
         """The process's one subscription; ends when the last member has left. A Redis that
         is away is retried every RETRY_SECONDS, logged once per outage (notifications.outage)."""
-        import redis.asyncio
-
         while self.members:
-            client = redis.asyncio.Redis.from_url(
-                redis_url(), socket_timeout=5, socket_connect_timeout=1
-            )
+            client = async_client(socket_timeout=5, socket_connect_timeout=1)
             pubsub = client.pubsub()
             try:
                 await pubsub.subscribe(channel_name())

@@ -1,0 +1,43 @@
+"""An outage is one line in the log, not a traceback (issue 35 §3): the console handler's
+filter (core.logs) strips the stack of database and Redis connection errors, and only those."""
+
+import io
+import logging
+
+import redis.exceptions
+from django.db import OperationalError
+
+from core.logs import OutageWithoutTraceback
+
+
+def logged(error: BaseException) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(OutageWithoutTraceback())
+    logger = logging.getLogger("tests.outage")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise error
+        except BaseException:
+            logger.exception("Couldn't apply scheduled task %s", "sweep-escalations")
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_a_redis_or_database_outage_is_one_line():
+    for error in (
+        redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.\nmore"),
+        OperationalError("connection failed: server closed the connection"),
+    ):
+        text = logged(error)
+        assert "Traceback" not in text and text.count("\n") == 1, text
+        assert "Couldn't apply scheduled task sweep-escalations" in text
+        assert type(error).__name__ in text
+
+
+def test_a_bug_keeps_its_traceback():
+    text = logged(ValueError("a bug"))
+    assert "Traceback" in text and "ValueError: a bug" in text
