@@ -8,7 +8,7 @@ from .models import Agency, AgencyMember, Category, Kecamatan, Unit
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["code", "short_name", "name", "response_target_seconds", "active"]
+    list_display = ["code", "short_name", "name", "phone", "response_target_seconds", "active"]
     list_filter = ["active"]
     list_editable = ["response_target_seconds", "active"]
     search_fields = ["code", "name", "short_name"]

@@ -28,6 +28,13 @@ class Agency(models.Model):
         help_text=_("From the call being received until the unit is on scene."),
     )
     active = models.BooleanField(_("active"), default=True)
+    # SPEC §12: shown to the operators when no desk screen of the agency is online.
+    phone = models.CharField(
+        _("desk phone"),
+        max_length=40,
+        blank=True,
+        help_text=_("The number the command centre calls when nobody is online at the desk."),
+    )
 
     class Meta:
         ordering = ["short_name"]

@@ -95,6 +95,10 @@ class SeedResult:
     kecamatan: int = 0
 
 
+# The demo city's desk numbers: fictional (no Semarang number starts 0000).
+DEMO_PHONES = {code: f"024-0000-01{n:02d}" for n, code in enumerate(AGENCIES, start=1)}
+
+
 @transaction.atomic
 def seed_configuration() -> SeedResult:
     """Loads agencies, categories (with their routing) and kecamatan, each only into an
@@ -102,7 +106,7 @@ def seed_configuration() -> SeedResult:
     result = SeedResult()
     if not Agency.objects.exists():
         Agency.objects.bulk_create(
-            Agency(code=code, name=name, short_name=short_name)
+            Agency(code=code, name=name, short_name=short_name, phone=DEMO_PHONES[code])
             for code, (name, short_name) in AGENCIES.items()
         )
         result.agencies = len(AGENCIES)

@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import positions, providers
+from . import positions, presence, providers
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
 from .outage import LAYER_ERRORS, RETRY_HINT_MS, outage
@@ -91,6 +91,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self._close_for_outage()
             return
         outage.back()
+        if (counted := state.presence_of(user)) is not None:
+            self.counted = counted
+            presence.tracker().joined(counted)
         if (scope := state.positions_scope(user)) is not None:
             self.positions = positions.hub()
             await self.positions.join(self, scope)
@@ -267,6 +270,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             fanout.leave(self)
         if hub := getattr(self, "positions", None):
             hub.leave(self)
+        if counted := self.__dict__.pop("counted", None):
+            presence.tracker().left(counted)
         if membership := getattr(self, "membership", None):
             membership.cancel()
 

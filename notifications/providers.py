@@ -4,6 +4,7 @@ only and imports no domain app; the apps register here, in their AppConfig.ready
 - `live_state`: the one provider of what a socket hears and is sent — an object (reports.
   live_state registers its module) with `groups_for(user) → [group] | None` (None: refused;
   it pins the user's viewer), `positions_scope(user) → "*" | agency code | None`,
+  `presence_of(user) → (agency code, "desk" | "field") | None` (what the socket counts as),
   `snapshot_and_replay(user, after) → (snapshot, [event])` and `replay(user, after) → [frame]`.
 - snapshot extras: callables user → dict of keys added to a user's snapshot (telephony: the
   calls ringing at an operator's desk and the callers' AML positions; {} for other roles).

@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from agencies.roles import Role
+from notifications import presence
 from notifications.providers import snapshot_extras
 from notifications.publish import ALL_REPORTS_GROUP, OPERATORS_GROUP, agency_group, unit_group
 
@@ -46,6 +47,17 @@ def positions_scope(user) -> str | None:
     return access.positions_scope(access.as_viewer(user))
 
 
+def presence_of(user) -> tuple[str, str] | None:
+    """What the user's socket counts as in the command centre's presence (SPEC §12): a desk
+    screen of their agency (staff), or a field phone (a field officer)."""
+    viewer = access.as_viewer(user)
+    if viewer.role == Role.AGENCY_STAFF and viewer.in_agency:
+        return (viewer.agency_code, "desk")
+    if viewer.role == Role.FIELD and viewer.in_agency:
+        return (viewer.agency_code, "field")
+    return None
+
+
 def snapshot(user) -> dict:
     """Every open assignment the user may see, each with its report."""
     viewer = access.as_viewer(user)
@@ -76,6 +88,8 @@ def snapshot(user) -> dict:
         ],
         "units": units_data(access.units_followed_by(viewer).filter(active=True)),
     }
+    if viewer.sees_all:  # who is there, per agency (SPEC §12)
+        message["presence"] = presence.current()
     message.update(snapshot_extras(user))
     # Only reports the viewer takes part in: masked, or in full for the command centre.
     return message if viewer.sees_all else for_viewers(message, CallerFields.MASKED)

@@ -115,13 +115,18 @@ def fresh_channel_layer():
 
 
 def _forget_channel_layer_keys() -> None:
-    """Deletes this worker's channel-layer keys (its own prefix: settings.REDIS_KEY_PREFIX)."""
+    """Deletes this worker's channel-layer keys (its own prefix: settings.REDIS_KEY_PREFIX),
+    and the presence counts an earlier test's event loops left behind (they would expire by
+    themselves, notifications.presence)."""
     import redis
+
+    from notifications import presence
 
     prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
     with redis.Redis.from_url(settings.REDIS_URL) as client:
-        if keys := list(client.scan_iter(match=f"{prefix}:*", count=1000)):
-            client.delete(*keys)
+        for pattern in (f"{prefix}:*", presence._prefix() + "*"):
+            if keys := list(client.scan_iter(match=pattern, count=1000)):
+                client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,12 @@
 /* Dispatch 112 — the command centre's live board: every open report, each agency's status. */
 import "./alerts.js";
 import * as UI from "./live.js";
+import { createPresence } from "./presence.js";
 
 const config = JSON.parse(document.getElementById("live-config").textContent);
 const agency = Object.fromEntries(config.agencies.map((a) => [a.code, a]));
 const reports = new Map();
+const presence = createPresence(config.agencies);
 let live = null;
 
 async function load() {
@@ -60,6 +62,7 @@ function render() {
       chip.textContent = `${(agency[a.agency] || {}).short_name || a.agency} · ${config.labels.assignment[a.status]}`;
       const alarm = UI.alarmBadge(a);
       if (alarm) chip.append(" · ", alarm);
+      presence.mark(chip, a);
       chips.append(chip, " ");
     }
     cell(row, chips);
@@ -112,6 +115,7 @@ function renderUnits() {
 live = UI.connectLive({
   // The snapshot lists assignments; the board lists reports, so it reloads them.
   onSnapshot(snapshot) {
+    presence.update(snapshot.presence);
     units.clear();
     for (const unit of snapshot.units || []) units.set(unit.id, unit);
     renderUnits();
@@ -120,6 +124,9 @@ live = UI.connectLive({
   onEvent(event) {
     if (event.type === "unit.updated") { units.set(event.unit.id, event.unit); renderUnits(); return; }
     onEvent(event);
+  },
+  onLive(frame) {
+    if (frame.type === "presence.updated") { presence.update(frame.presence); render(); }
   },
   onStatus: UI.banner,
 });

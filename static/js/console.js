@@ -13,6 +13,7 @@ import * as duplicates from "./console/duplicates.js";
 import * as keyboard from "./console/keyboard.js";
 import * as openReports from "./console/open_reports.js";
 import * as pinMap from "./console/pin_map.js";
+import { presence } from "./console/presence.js";
 import * as reportView from "./console/report_view.js";
 import * as sending from "./console/sending.js";
 import * as telephony from "./console/telephony.js";
@@ -42,6 +43,7 @@ openReports.init({
 // system's frames go to the incoming calls.
 connectLive({
   onSnapshot(snapshot) {
+    presence.update(snapshot.presence);
     telephony.onSnapshot(snapshot);
     openReports.reloadSoon();
     document.dispatchEvent(new CustomEvent("dispatch:snapshot"));
@@ -52,6 +54,13 @@ connectLive({
     if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") beep(true);
     openReports.reloadSoon();
   },
-  onLive: telephony.onLive,
+  onLive(frame) {
+    if (frame.type === "presence.updated") {
+      presence.update(frame.presence);
+      openReports.reloadSoon();
+      return;
+    }
+    telephony.onLive(frame);
+  },
   onStatus: banner,
 });

@@ -53,7 +53,9 @@ def test_agencies_are_the_seeded_ones(api, city):
     assert {a["code"] for a in agencies} == SPEC_AGENCIES
     assert len(agencies) == len(SPEC_AGENCIES)
     dishub = next(a for a in agencies if a["code"] == "dishub")
-    assert set(dishub) == {"code", "name", "short_name", "response_target_seconds", "active"}
+    assert set(dishub) == {
+        "code", "name", "short_name", "response_target_seconds", "active", "phone"
+    }  # fmt: skip
     assert dishub["response_target_seconds"] == 600
     assert dishub["active"] is True
 

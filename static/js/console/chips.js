@@ -2,6 +2,7 @@
  * when it is due. Shown in the open reports list and among the possible duplicates. */
 import { alarmBadge, alarming, time } from "../live.js";
 import { agencyName, config } from "./context.js";
+import { presence } from "./presence.js";
 
 export function chipsFor(report) {
   const span = document.createElement("span");
@@ -13,6 +14,7 @@ export function chipsFor(report) {
     chip.textContent = `${agencyName[assignment.agency] || assignment.agency} · ${config.labels.assignment[assignment.status] || assignment.status}`;
     const alarm = alarmBadge(assignment);
     if (alarm) chip.append(" · ", alarm);
+    presence.mark(chip, assignment);  // waiting on an agency nobody watches: call them
     // The unit sent, and while it is on its way, when it is due (SPEC §8).
     if (assignment.unit) {
       let unit = ` · ${assignment.unit}`;

@@ -3,6 +3,7 @@
 import { alarming, api, time } from "../live.js";
 import { $, config, hasPeers } from "./context.js";
 import { chipsFor } from "./chips.js";
+import { presence } from "./presence.js";
 
 let renderedOpen = "";
 // What a row's click and buttons do (init): open the report's view, close, hand over.
@@ -18,7 +19,7 @@ export async function loadOpenReports() {
   $("#open-count").textContent = `(${result.data.count})`;
   // A reload that changes nothing (a live event about another centre's business, a
   // reconnect) leaves the rows alone, and with them the operator's place in the list.
-  const signature = JSON.stringify(reports.map((report) => [report, alarmed(report)]));
+  const signature = JSON.stringify([presence.version(), reports.map((report) => [report, alarmed(report)])]);
   if (signature === renderedOpen) return;
   renderedOpen = signature;
   const body = $("#open-reports tbody");
