@@ -40,10 +40,24 @@ class OutageWithoutTraceback(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             if self.errors is None:
                 type(self).errors = _outage_errors()
-            error = record.exc_info[1]
-            if isinstance(error, self.errors):
+            error = _outage_in(record.exc_info[1], self.errors)
+            if error is not None:
                 reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-                record.msg = f"{record.getMessage()} ({type(error).__name__}: {reason})"
+                # The message's first line only: Celery's beat appends the stack to it.
+                message = (record.getMessage().splitlines() or [""])[0]
+                record.msg = f"{message} ({type(error).__name__}: {reason})"
                 record.args = None
                 record.exc_info = record.exc_text = None
         return True
+
+
+def _outage_in(error: BaseException | None, errors) -> BaseException | None:
+    """The outage error in `error`'s chain (a task's SchedulingError raised from a Redis
+    ConnectionError counts), or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, errors):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

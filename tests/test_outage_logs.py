@@ -38,6 +38,29 @@ def test_a_redis_or_database_outage_is_one_line():
         assert type(error).__name__ in text
 
 
+def test_a_scheduled_task_that_cannot_reach_redis_is_one_line_too():
+    """Celery's beat wraps the broker's error and appends the stack to its message."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(OutageWithoutTraceback())
+    logger = logging.getLogger("tests.outage.beat")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            try:
+                raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+            except redis.exceptions.ConnectionError as cause:
+                raise RuntimeError("Couldn't apply scheduled task") from cause
+        except RuntimeError as error:
+            logger.error("Message Error: %s\n%s", error, ["  File x, line 1\n"], exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "Traceback" not in text and "File x" not in text and text.count("\n") == 1, text
+    assert "Message Error: Couldn't apply scheduled task" in text
+
+
 def test_a_bug_keeps_its_traceback():
     text = logged(ValueError("a bug"))
     assert "Traceback" in text and "ValueError: a bug" in text
