@@ -7,6 +7,6 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("Agencies and routing")
 
     def ready(self):
-        from . import directory, tokens  # noqa: F401  (signals)
+        from . import directory, revocation, tokens  # noqa: F401  (signals)
 
         tokens.connect()

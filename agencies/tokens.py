@@ -3,7 +3,7 @@ together and kept in the shared cache for TOKEN_CACHE_SECONDS, so that a dashboa
 operator's next request asks the database nothing to know who it is.
 
 What ends a token's access ends it in the cache at once, in every process:
-- deleting the token (signing out, deactivation: notifications.revocation) and any change
+- deleting the token (signing out, deactivation: agencies.revocation) and any change
   to the user, its groups or its agency leave a tombstone in place of the entry, set when
   it happens and again when its transaction commits;
 - a tombstone is never overwritten by a request that read the database before the change
@@ -15,7 +15,7 @@ With TOKEN_CACHE_SECONDS = 0 (the embedded default: one process, no shared cache
 request reads the database. Cache keys are digests: token keys stay out of Redis.
 
 The API's door is StrictTokenAuthentication (settings REST_FRAMEWORK); the websocket's is
-notifications.auth. Here, not in core: who a token is means its role and agency."""
+agencies.ws_auth. Here, not in core: who a token is means its role and agency."""
 
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from agencies.ws_auth import TokenAuthMiddleware  # noqa: E402
 from dispatch112.warmup import settle_garbage_collector  # noqa: E402
-from notifications.auth import TokenAuthMiddleware, origin_validator  # noqa: E402
+from notifications.auth import origin_validator  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(

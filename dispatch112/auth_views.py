@@ -12,8 +12,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.revocation import signed_out
 from core.api import JSONParser
-from notifications.revocation import signed_out
 
 
 class TokenView(ObtainAuthToken):

@@ -24,8 +24,8 @@ from django.views.decorators.http import require_GET
 from agencies.api import AgencySerializer, CategorySerializer, KecamatanSerializer
 from agencies.models import Agency, Category, Kecamatan
 from agencies.roles import Role, user_agency, user_role
+from core import throttles
 from core.validation import EARLIEST_DAY, LATEST_DAY, Errors, refuse_control_characters
-from dispatch112 import throttles
 from interop.models import PeerCentre
 from reports import access, history, services
 from reports.screens import live_config
@@ -227,11 +227,16 @@ def _check_database() -> dict:
     return {"ok": True}
 
 
-def _redis_ping() -> None:
-    """This installation's Redis (at REDIS_URL, or the master the sentinels name)."""
+def _redis_ping(url: str | None = None) -> None:
+    """The Redis at `url`, or this installation's (REDIS_URL, or the master the sentinels
+    name)."""
+    import redis
+
     from notifications.redis_client import sync_client
 
-    with sync_client(socket_timeout=READY_TIMEOUT, socket_connect_timeout=READY_TIMEOUT) as client:
+    options = {"socket_timeout": READY_TIMEOUT, "socket_connect_timeout": READY_TIMEOUT}
+    client = redis.Redis.from_url(url, **options) if url else sync_client(**options)
+    with client:
         client.ping()
 
 
@@ -240,7 +245,8 @@ def _check_channel_layer() -> dict:
 
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         return {"ok": True, "mode": "in-process"}
-    _redis_ping()
+    host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    _redis_ping(host.get("address"))  # None with sentinels: the master they name
     return {"ok": True, "mode": "redis"}
 
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from agencies.permissions import IsCommandCentre
 from agencies.roles import Role, user_role
-from dispatch112.throttles import PeerCentreThrottle, wait_for
+from core.throttles import PeerCentreThrottle, wait_for
 from reports import access
 
 from . import eido, handover

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dispatch112.throttles import wait_for
+from core.throttles import wait_for
 
 from . import open311, open311_requests
 from .open311 import FORMATS, Open311Error

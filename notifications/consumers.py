@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 UNAUTHENTICATED = 4401
 # A field officer signed on to another unit, or off: the app reconnects into its new groups.
 UNIT_CHANGED = 4001
-# The user's access changed (groups, agency, role: notifications.revocation): the app
+# The user's access changed (groups, agency, role: agencies.revocation): the app
 # reconnects, and is given the new scope or refused.
 ACCESS_CHANGED = 4003
 # A client's frames are a few dozen characters (`resume`); anything this long is not parsed.

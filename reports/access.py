@@ -107,7 +107,7 @@ def as_viewer(who: Viewer | AbstractBaseUser | AnonymousUser | None) -> Viewer:
 
 def pin_viewer(user: AbstractBaseUser | AnonymousUser) -> Viewer:
     """Resolves a socket's viewer once, kept on its user: a socket's scope is fixed until
-    it reconnects (a change of access closes it, notifications.revocation)."""
+    it reconnects (a change of access closes it, agencies.revocation)."""
     viewer = Viewer.of(user)
     setattr(user, _PINNED, viewer)
     return viewer

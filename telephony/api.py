@@ -15,7 +15,7 @@ from agencies.permissions import HasRole, IsCommandCentre, IsOperator
 from agencies.roles import Role
 from core.api import JSONParser
 from core.fields import AwareDateTime, Text
-from dispatch112.throttles import TelephonyThrottle
+from core.throttles import TelephonyThrottle
 from performance.api import PerformanceFilterSerializer, performance_filter
 
 from . import services

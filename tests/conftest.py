@@ -131,12 +131,12 @@ def _forget_channel_layer_keys() -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
-    """Each test starts with no API requests counted against its users (dispatch112.throttles):
+    """Each test starts with no API requests counted against its users (core.throttles):
     user ids repeat from one test's database to the next."""
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
-    from dispatch112.throttles import CACHE_ALIAS
+    from core.throttles import CACHE_ALIAS
 
     cache = caches[CACHE_ALIAS]
     if isinstance(cache, LocMemCache):

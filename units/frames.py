@@ -13,8 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 
 from core import shared_cache
 from core.errors import DispatchError
+from core.throttles import CACHE_ALIAS
 from core.validation import Errors, clean_aware_datetime
-from dispatch112.throttles import CACHE_ALIAS
 
 from . import services
 

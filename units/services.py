@@ -142,7 +142,7 @@ def unit_update(
         unit.save(update_fields=list(fields))
         if fields.get("active") is False:  # its crew is signed off (saved one by one: the
             # token cache forgets each officer's unit and their sockets reconnect,
-            # notifications.revocation)
+            # agencies.revocation)
             for member in AgencyMember.objects.select_for_update().filter(unit=unit):
                 member.unit, member.signed_on_at = None, None
                 member.save(update_fields=["unit", "signed_on_at"])
