@@ -138,7 +138,7 @@ if DATABASE_URL:
     # connection. The pool's own threads do the connecting (never the request), each attempt
     # bounded per host by DB_CONNECT_TIMEOUT (libpq counts whole seconds): a host that does
     # not answer is given up in time for the next host of the list, within the budget.
-    _pool_timeout = env.float("DB_POOL_TIMEOUT", default=DB_TIMEOUT or 30.0)
+    _pool_timeout = env.float("DB_POOL_TIMEOUT", default=DB_TIMEOUT or 10.0)
     _connect_timeout = env.int(
         "DB_CONNECT_TIMEOUT", default=max(1, int(_pool_timeout / 2) if DB_TIMEOUT else 10)
     )

@@ -259,7 +259,12 @@ def test_check_deploy_is_clean_on_postgresql(production_postgres):
 
 
 def test_debug_with_a_production_database_fails_the_deploy_check(production_sqlite):
-    env = {**production_sqlite, "DEBUG": "true", "DATABASE_URL": "postgres://u@127.0.0.1:1/x"}
+    env = {
+        **production_sqlite,
+        "DEBUG": "true",
+        "DATABASE_URL": "postgres://u@127.0.0.1:1/x",
+        "DB_POOL_TIMEOUT": "1",
+    }  # nothing listens: the check gives up after a second
     result = manage(env, "check", "--deploy")
     assert result.returncode != 0
     assert "dispatch112.E001" in result.stderr
