@@ -138,7 +138,38 @@ def publish_events(events: list[Event], known: dict | None = None) -> None:
         captured.update((p["report"]["id"], p["report"]) for p in payloads if "report" in p)
     if not send_events(frames_by_group(payloads)):
         ids = [e.pk for e in events]
-        logger.error("Events %s were not published; clients will get them on resume", ids)
+        logger.error(
+            "Events %s were not published; they are sent again once the layer is back", ids
+        )
+        _unpublished.add(ids)
+    elif ids := _unpublished.take():
+        # Committed during an outage, while a dashboard may have caught up already: sent
+        # now, they reach each socket late, and a socket that never had them catches up in
+        # order (EventsConsumer.deliver: a late frame gets it a snapshot and what followed).
+        publish(ids)
+
+
+class _Unpublished:
+    """The ids of this process's events whose publication failed, to send again after the
+    next publication that succeeds (at most MAX: a longer outage is for resume to cover)."""
+
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: list[int] = []
+
+    def add(self, ids: list[int]) -> None:
+        with self._lock:
+            self._ids = (self._ids + ids)[-self.MAX :]
+
+    def take(self) -> list[int]:
+        with self._lock:
+            ids, self._ids = self._ids, []
+        return ids
+
+
+_unpublished = _Unpublished()
 
 
 def frames_by_group(payloads: list[dict]) -> dict[str, list[tuple[int, str]]]:

@@ -345,3 +345,42 @@ def test_a_frame_too_late_for_its_place_is_never_sent_the_socket_gets_a_snapshot
     mark, frames, late = run(scenario)
     assert [f.get("event_id", f["type"]) for f in frames] == [mark + 2, "snapshot", mark + 3]
     assert late == 1
+
+
+def test_an_event_whose_publication_failed_reaches_the_dashboard_once_the_layer_is_back(
+    city, operator, staff_of, monkeypatch
+):
+    """A report saved while the layer refused its publication (the outage's last moment,
+    after the dashboard had caught up) is sent again with the next publication that
+    succeeds: it reaches the socket late, which then catches up in order — it is never
+    skipped (issue 35: 8 events missing after Redis came back)."""
+    from reports import live
+
+    headers = session_headers(staff_of("dishub"))
+    real_send = live.send_events
+    refused = []
+
+    def send_once_refused(frames):
+        if not refused:
+            refused.append(frames)
+            return False  # the layer was away for this one
+        return real_send(frames)
+
+    async def scenario():
+        socket = await connect(headers)
+        await socket.receive_json_from(timeout=5)  # the snapshot
+        monkeypatch.setattr(live, "send_events", send_once_refused)
+        first = await database_sync_to_async(create_report)(operator, "hilang sesaat")
+        second = await database_sync_to_async(create_report)(operator, "sesudahnya")
+        frames = await received_until_quiet(socket, 1.0, first=3.0)
+        await socket.disconnect()
+        return first, second, frames
+
+    first, second, frames = run(scenario)
+    assert refused  # the first report's publication was refused
+    seen = {f["report"]["number"] for f in frames if "report" in f}
+    seen |= {a["report"]["number"] for f in frames if f["type"] == "snapshot"
+             for a in f["assignments"]}  # fmt: skip
+    assert {first.number, second.number} <= seen, frames
+    ids = [f["event_id"] for f in frames if "event_id" in f]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))  # in order, none twice
