@@ -32,15 +32,14 @@ import threading
 import weakref
 from collections import defaultdict
 from typing import Protocol
-from urllib.parse import urlparse
 
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from .outage import LAYER_ERRORS, outage
-from .redis_client import async_client
+from .publish import encode
+from .redis_client import async_client, key, redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -60,23 +59,8 @@ def tick_seconds() -> float:
     return settings.DISPATCH_POSITION_COALESCE_SECONDS / 2
 
 
-def redis_url() -> str | None:
-    """The lane runs on Redis when the channel layer does (else: in this process)."""
-    if isinstance(get_channel_layer(), InMemoryChannelLayer):
-        return None
-    return settings.REDIS_URL or None
-
-
 def channel_name() -> str:
-    """Pub/sub ignores Redis's database numbers: the number and the installation's prefix are
-    in the name, so that two installations (or the suite's parallel workers) never mix."""
-    url = redis_url() or ""
-    database = (urlparse(url).path or "/0").strip("/") or "0"
-    return f"dispatch112:{database}:{settings.REDIS_KEY_PREFIX}:positions"
-
-
-def encode(payload) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return key("positions")
 
 
 # --- Publishing -------------------------------------------------------------------------------

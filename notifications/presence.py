@@ -17,14 +17,12 @@ import threading
 import uuid
 import weakref
 from collections import Counter
-from urllib.parse import urlparse
 
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.conf import settings
+from channels.layers import get_channel_layer
 
 from .outage import LAYER_ERRORS, outage
 from .publish import ALL_REPORTS_GROUP, encode
-from .redis_client import async_client, sync_client
+from .redis_client import async_client, key, redis_url, sync_client
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +32,12 @@ PRESENCE_TTL = 30  # seconds a process's counts outlive its last heartbeat
 HEARTBEAT_SECONDS = 10
 
 
-def _redis_url() -> str | None:
-    if isinstance(get_channel_layer(), InMemoryChannelLayer):
-        return None
-    return settings.REDIS_URL or None
-
-
 def _prefix() -> str:
-    database = (urlparse(_redis_url() or "").path or "/0").strip("/") or "0"
-    return f"dispatch112:{database}:{settings.REDIS_KEY_PREFIX}:presence:"
+    return key("presence:")
 
 
-def _field(key: tuple[str, str]) -> str:
-    return f"{key[0]}|{key[1]}"
+def _field(counted: tuple[str, str]) -> str:
+    return f"{counted[0]}|{counted[1]}"
 
 
 def _add(total: dict, field: str, count: int) -> None:
@@ -91,7 +82,7 @@ class Tracker:
     async def _beat(self) -> None:
         """Stores this process's counts at once and every HEARTBEAT_SECONDS while it has any;
         Redis away is logged once per outage (notifications.outage), and retried."""
-        if _redis_url() is None:
+        if redis_url() is None:
             return
         while True:
             try:
@@ -124,7 +115,7 @@ class Tracker:
         self._broadcast_at = None
         self._last_broadcast = self.loop.time()
         try:
-            if _redis_url() is not None:
+            if redis_url() is not None:
                 if self._dirty:
                     await self._store()
                 total = await self._total()
@@ -143,8 +134,8 @@ class Tracker:
         client = self._client()
         total: dict = {}
         async with asyncio.timeout(2.0):
-            async for key in client.scan_iter(match=_prefix() + "*", count=100):
-                for field, count in (await client.hgetall(key)).items():
+            async for name in client.scan_iter(match=_prefix() + "*", count=100):
+                for field, count in (await client.hgetall(name)).items():
                     _add(total, field, int(count))
         return total
 
@@ -174,17 +165,17 @@ def current() -> dict:
     """Every agency's connected desks and phones, {code: {"desk": n, "field": m}} (agencies
     with nobody are absent), from synchronous code (a snapshot)."""
     total: dict = {}
-    if _redis_url() is None:
+    if redis_url() is None:
         with _lock:
             trackers = list(_trackers.values())
         for found in trackers:
-            for key, count in list(found.counts.items()):
-                _add(total, _field(key), count)
+            for counted, count in list(found.counts.items()):
+                _add(total, _field(counted), count)
         return total
     client = sync_client(socket_timeout=2, socket_connect_timeout=1, decode_responses=True)
     try:
-        for key in client.scan_iter(match=_prefix() + "*", count=100):
-            for field, count in client.hgetall(key).items():
+        for name in client.scan_iter(match=_prefix() + "*", count=100):
+            for field, count in client.hgetall(name).items():
                 _add(total, field, int(count))
     except LAYER_ERRORS as error:
         outage.lost(error, "presence")
