@@ -46,7 +46,8 @@ const noImportCycle = {
 // Django's JavaScript catalogue (gettext, interpolate, ngettext) and the vendored Leaflet (L)
 // and Chart.js (window.Chart).
 const browser = [
-  "AbortController", "Audio", "CustomEvent", "Event", "FormData", "Intl", "Notification", "Option",
+  "AbortController", "Audio", "CustomEvent", "Event", "FormData", "IntersectionObserver", "Intl",
+  "MutationObserver", "Notification", "Option",
   "URLSearchParams", "WebSocket", "caches", "clearInterval", "clearTimeout", "console", "crypto",
   "document", "fetch", "localStorage", "location", "navigator", "self", "sessionStorage",
   "setInterval", "setTimeout", "window",

@@ -509,6 +509,11 @@ DISPATCH_ACK_TIMEOUT = {
     2: env.int("DISPATCH_ACK_TIMEOUT_P2", default=120),
     3: env.int("DISPATCH_ACK_TIMEOUT_P3", default=300),
 }
+# Delivery you can see (SPEC §12): an assignment that no screen of its agency has shown this
+# many seconds after it was sent is "unheard": the operators are told, once, with the
+# agency's phone number. Only assignments sent within the window are flagged (not a backlog).
+DISPATCH_UNHEARD_SECONDS = env.int("DISPATCH_UNHEARD_SECONDS", default=15)
+DISPATCH_UNHEARD_WINDOW_SECONDS = env.int("DISPATCH_UNHEARD_WINDOW_SECONDS", default=600)
 # A number is flagged as a repeat prank caller after this many prank or ghost calls within
 # the window (Kominfo blocks such numbers in stages).
 DISPATCH_PRANK_FLAG_THRESHOLD = env.int("DISPATCH_PRANK_FLAG_THRESHOLD", default=3)

@@ -63,6 +63,15 @@ class AgencyPerformanceRowSerializer(serializers.Serializer):
     resolved = serializers.IntegerField()
     rejected = serializers.IntegerField()
     escalated = serializers.IntegerField()
+    unheard = serializers.IntegerField(
+        help_text="Assignments no screen of the agency showed in DISPATCH_UNHEARD_SECONDS."
+    )
+    delivery_seconds_median = serializers.FloatField(
+        allow_null=True, help_text="Notified → first shown on a screen of the agency."
+    )
+    seen_seconds_median = serializers.FloatField(
+        allow_null=True, help_text="Notified → first seen by a person of the agency."
+    )
     ack_seconds_median = serializers.FloatField(allow_null=True)
     ack_seconds_p90 = serializers.FloatField(allow_null=True)
     response_seconds_median = serializers.FloatField(allow_null=True)

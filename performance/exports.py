@@ -61,6 +61,9 @@ def table_columns() -> list[Column]:
         Column(_("Resolved"), "resolved"),
         Column(_("Rejected"), "rejected"),
         Column(_("Escalated"), "escalated"),
+        Column(_("Unheard"), "unheard"),
+        Column(_("To a screen, median (s)"), "delivery_seconds_median", "seconds"),
+        Column(_("Seen, median (s)"), "seen_seconds_median", "seconds"),
         Column(_("Acknowledgement, median (s)"), "ack_seconds_median", "seconds"),
         Column(_("Acknowledgement, p90 (s)"), "ack_seconds_p90", "seconds"),
         Column(_("Response, median (s)"), "response_seconds_median", "seconds"),
@@ -81,6 +84,9 @@ def assignment_columns() -> list[Column]:
         Column(_("Agency"), "agency_name"),
         Column(_("Status"), "status", "status"),
         Column(_("Notified (WIB)"), "notified_at", "time"),
+        Column(_("On a screen (WIB)"), "delivered_at", "time"),
+        Column(_("Seen (WIB)"), "seen_at", "time"),
+        Column(_("Seen by"), "seen_by_username"),
         Column(_("Acknowledged (WIB)"), "acknowledged_at", "time"),
         Column(_("Arrived (WIB)"), "arrived_at", "time"),
         Column(_("Resolved (WIB)"), "resolved_at", "time"),
@@ -90,6 +96,7 @@ def assignment_columns() -> list[Column]:
         Column(_("Within target"), "within_target", "yes_no"),
         Column(_("Escalated"), "escalated", "yes_no"),
         Column(_("Overdue"), "overdue", "yes_no"),
+        Column(_("Unheard"), "unheard", "yes_no"),
     ]
 
 

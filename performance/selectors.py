@@ -120,6 +120,7 @@ def agency_performance(period: PerformanceFilter) -> list[dict]:
     acknowledged = Q(acknowledged_at__isnull=False)
     response = _response()
     ack = _ack()
+    delivered, seen = Q(delivered_at__isnull=False), Q(seen_at__isnull=False)
     # Counting agency (never null) rather than pk keeps every column this query reads inside
     # reports.Assignment's statistics index, so PostgreSQL can answer from the index alone.
     rows = (
@@ -132,6 +133,11 @@ def agency_performance(period: PerformanceFilter) -> list[dict]:
             resolved=Count("agency", filter=Q(status=AssignmentStatus.RESOLVED)),
             rejected=Count("agency", filter=Q(status=AssignmentStatus.REJECTED)),
             escalated=Count("agency", filter=Q(escalated_at__isnull=False)),
+            # Delivery you can see (SPEC §12): how fast the agency's screens showed it and a
+            # person saw it, and how often nobody's screen did in time.
+            unheard=Count("agency", filter=Q(unheard_at__isnull=False)),
+            delivery_seconds_median=PercentileCont(_delivery(), 0.5, filter=delivered),
+            seen_seconds_median=PercentileCont(_seen(), 0.5, filter=seen),
             ack_seconds_median=PercentileCont(ack, 0.5, filter=acknowledged),
             ack_seconds_p90=PercentileCont(ack, 0.9, filter=acknowledged),
             response_seconds_median=PercentileCont(response, 0.5, filter=arrived),
@@ -156,6 +162,9 @@ def agency_performance(period: PerformanceFilter) -> list[dict]:
                 "resolved": row.get("resolved", 0),
                 "rejected": row.get("rejected", 0),
                 "escalated": row.get("escalated", 0),
+                "unheard": row.get("unheard", 0),
+                "delivery_seconds_median": _round(row.get("delivery_seconds_median")),
+                "seen_seconds_median": _round(row.get("seen_seconds_median")),
                 "ack_seconds_median": _round(row.get("ack_seconds_median")),
                 "ack_seconds_p90": _round(row.get("ack_seconds_p90")),
                 "response_seconds_median": _round(row.get("response_seconds_median")),
@@ -190,6 +199,14 @@ def _response() -> Seconds:
 
 def _ack() -> Seconds:
     return Seconds(F("acknowledged_at"), F("notified_at"))
+
+
+def _delivery() -> Seconds:
+    return Seconds(F("delivered_at"), F("notified_at"))
+
+
+def _seen() -> Seconds:
+    return Seconds(F("seen_at"), F("notified_at"))
 
 
 def _within_target() -> Q:
@@ -294,6 +311,8 @@ def _assignment_fields(queryset: QuerySet[Assignment]) -> QuerySet:
         "resolved_at",
         "escalated_at",
         "overdue_at",
+        "delivered_at",
+        "seen_at",
         number=F("report__number"),
         category_name=F("report__category__name"),
         kecamatan_name=F("report__kecamatan__name"),
@@ -301,7 +320,10 @@ def _assignment_fields(queryset: QuerySet[Assignment]) -> QuerySet:
         agency_code=F("agency__code"),
         agency_name=F("agency__short_name"),
         target_seconds=F("agency__response_target_seconds"),
+        seen_by_username=F("seen_by__username"),
         ack_seconds=_ack(),
+        delivery_seconds=_delivery(),
+        seen_seconds=_seen(),
         response_seconds=Case(When(ARRIVED, then=_response()), default=None),
         within_target=Case(
             When(ARRIVED & _within_target(), then=Value(True)),
@@ -311,6 +333,7 @@ def _assignment_fields(queryset: QuerySet[Assignment]) -> QuerySet:
         ),
         escalated=ExpressionWrapper(Q(escalated_at__isnull=False), output_field=BooleanField()),
         overdue=ExpressionWrapper(Q(overdue_at__isnull=False), output_field=BooleanField()),
+        unheard=ExpressionWrapper(Q(unheard_at__isnull=False), output_field=BooleanField()),
     )
 
 

@@ -102,6 +102,8 @@ def _table(period: PerformanceFilter) -> list[dict]:
                 "shown": {
                     name: minutes_seconds(row[name])
                     for name in (
+                        "delivery_seconds_median",
+                        "seen_seconds_median",
                         "ack_seconds_median",
                         "ack_seconds_p90",
                         "response_seconds_median",

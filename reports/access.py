@@ -49,6 +49,8 @@ ENGAGED_ASSIGNMENT_STATUSES = tuple(
 LEAVING_EVENT_KINDS = ("assignment.rejected", "assignment.cancelled")
 # The events that end a unit's service on an assignment: the last its crew receives.
 ENDING_EVENT_KINDS = (*LEAVING_EVENT_KINDS, "assignment.resolved")
+# What the command centre alone is told: nobody at the agency heard an assignment (SPEC §12).
+COMMAND_CENTRE_EVENT_KINDS = ("assignment.unheard",)
 # The steps that make an assignment a field officer's own work (SPEC §13).
 ACTOR_FIELDS = ("departed_by", "arrived_by", "resolved_by")
 
@@ -242,6 +244,7 @@ def events_visible_to(viewer: Viewer) -> QuerySet[Event]:
     )
     if viewer.sees_all:
         return events | Event.objects.filter(report__isnull=True)
+    events = events.exclude(kind__in=COMMAND_CENTRE_EVENT_KINDS)
     if viewer.role == Role.AGENCY_STAFF and viewer.in_agency:
         leaving = Q(assignment__agency_id=viewer.agency_id)
     elif viewer.role == Role.FIELD and viewer.unit_id is not None:
@@ -323,6 +326,8 @@ def live_audience(payload: dict) -> LiveAudience:
     (and unit) this event says left gets it withheld; one that left earlier gets nothing. A
     unit's crew gets the event that ends its service withheld: the crew that follows
     may not read its caller."""
+    if payload["kind"] in COMMAND_CENTRE_EVENT_KINDS:
+        return LiveAudience(agencies=(), agencies_left=(), units=(), units_left=())
     assignments = payload["report"]["assignments"]
     left = {a["agency"] for a in assignments if a["status"] in LEFT_ASSIGNMENT_STATUSES}
     agencies = tuple(a["agency"] for a in assignments if a["agency"] not in left)

@@ -1,7 +1,8 @@
-"""Escalations: assignments left unacknowledged past their priority's timeout, and
-assignments past their agency's response target without arrival on scene.
+"""Escalations: assignments left unacknowledged past their priority's timeout, assignments
+past their agency's response target without arrival on scene, and assignments no screen of
+their agency has shown (unheard, SPEC §12).
 
-Both sweeps are safe to run anywhere, any number of times, concurrently: each flag is set by
+The sweeps are safe to run anywhere, any number of times, concurrently: each flag is set by
 a conditional UPDATE that only one run can win, in the same transaction as its Event, so
 every assignment is escalated (and flagged overdue) exactly once."""
 
@@ -58,6 +59,25 @@ def assignments_flag_overdue(*, now: datetime | None = None) -> list[int]:
                                       status__in=NOT_ARRIVED)]  # fmt: skip
 
 
+def assignments_flag_unheard(*, now: datetime | None = None) -> list[int]:
+    """Flags every assignment that no screen of its agency has shown DISPATCH_UNHEARD_SECONDS
+    after it was sent (SPEC §12): still `notified`, never delivered. Its Event tells the
+    command centre, once, with the agency's phone number: the operator calls. Assignments
+    sent longer ago than DISPATCH_UNHEARD_WINDOW_SECONDS are left alone (those already
+    waiting when the feature was deployed, or while the sweep was down, are escalated)."""
+    now = now or timezone.now()
+    due = Assignment.objects.filter(
+        status=AssignmentStatus.NOTIFIED,
+        delivered_at__isnull=True,
+        unheard_at__isnull=True,
+        notified_at__lte=now - timedelta(seconds=settings.DISPATCH_UNHEARD_SECONDS),
+        notified_at__gt=now - timedelta(seconds=settings.DISPATCH_UNHEARD_WINDOW_SECONDS),
+    ).values_list("pk", flat=True)
+    return [pk for pk in due if _flag(pk, "unheard_at", "assignment.unheard", now,
+                                      status=AssignmentStatus.NOTIFIED,
+                                      delivered_at__isnull=True)]  # fmt: skip
+
+
 def _flag(pk: int, field: str, kind: str, now: datetime, **still) -> bool:
     with transaction.atomic():
         # Only one concurrent run matches `field IS NULL`; the rest update nothing.
@@ -65,6 +85,8 @@ def _flag(pk: int, field: str, kind: str, now: datetime, **still) -> bool:
             **{field: now}
         )
         if won:
-            assignment = Assignment.objects.select_related("report").get(pk=pk)
-            event_record(assignment.report, kind, actor=None, assignment=assignment)
+            assignment = Assignment.objects.select_related("report", "agency").get(pk=pk)
+            # Who to call when nobody there heard it.
+            data = {"phone": assignment.agency.phone} if kind == "assignment.unheard" else None
+            event_record(assignment.report, kind, actor=None, assignment=assignment, data=data)
         return bool(won)

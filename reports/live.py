@@ -46,6 +46,9 @@ LIVE_TYPES = {
     "assignment.cancelled": "assignment.updated",
     "assignment.escalated": "assignment.escalated",
     "assignment.overdue": "assignment.updated",
+    "assignment.delivered": "assignment.updated",
+    "assignment.seen": "assignment.updated",
+    "assignment.unheard": "assignment.unheard",
     "report.created": "report.updated",
     "report.closed": "report.updated",
     "report.edited": "report.updated",
@@ -268,6 +271,8 @@ def live_payloads(events: list[Event], known: dict | None = None) -> list[dict]:
         if event.kind == "message.created":
             message = messages.get(event.data.get("message"))
             payload["message"] = wire.message_data(message) if message else None
+        elif event.kind == "assignment.unheard":  # whom the operator calls (SPEC §12)
+            payload["phone"] = event.data.get("phone", "")
         payloads.append(payload)
     return payloads
 

@@ -387,6 +387,14 @@ class Assignment(models.Model):
     cancel_reason = models.TextField(_("cancel reason"), blank=True, max_length=2000)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = _actor(_("cancelled by"))
+    # Delivery you can see (SPEC §12): the first screen of the agency that showed the new
+    # assignment (a live frame it acknowledged, or a snapshot it drew on connecting), the
+    # first person of the agency who had its card on screen with the page visible, and when
+    # nobody's screen had it DISPATCH_UNHEARD_SECONDS after it was sent (the operator calls).
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    seen_at = models.DateTimeField(_("seen at"), null=True, blank=True)
+    seen_by = _actor(_("seen by"))
+    unheard_at = models.DateTimeField(_("unheard at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     overdue_at = models.DateTimeField(
         _("overdue at"),
@@ -410,13 +418,28 @@ class Assignment(models.Model):
             models.Index(
                 fields=["agency", "received_at"],
                 name="assignment_stats_idx",
-                include=["status", "notified_at", "acknowledged_at", "arrived_at", "escalated_at"],
+                include=[
+                    "status",
+                    "notified_at",
+                    "acknowledged_at",
+                    "arrived_at",
+                    "escalated_at",
+                    "delivered_at",
+                    "seen_at",
+                    "unheard_at",
+                ],
             ),
             # The escalation sweep: still-notified assignments by age.
             models.Index(
                 fields=["notified_at"],
                 name="assignment_unacked_idx",
                 condition=Q(status="notified", escalated_at__isnull=True),
+            ),
+            # The unheard sweep: sent, on no screen of the agency yet, not yet flagged.
+            models.Index(
+                fields=["notified_at"],
+                name="assignment_undelivered_idx",
+                condition=Q(status="notified", delivered_at__isnull=True, unheard_at__isnull=True),
             ),
             # The overdue sweep: not yet on scene, not yet flagged.
             models.Index(

@@ -93,5 +93,5 @@ def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 def with_details(reports: QuerySet[Report]) -> QuerySet[Report]:
     """Everything a report's API or page shows, in three queries for any number of reports."""
     return reports.select_related("category", "kecamatan", "operator").prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("agency"))
+        Prefetch("assignments", queryset=Assignment.objects.select_related("agency", "seen_by"))
     )

@@ -2,17 +2,23 @@
 
 from celery import shared_task
 
-from .escalation import assignments_escalate_unacknowledged, assignments_flag_overdue
+from .escalation import (
+    assignments_escalate_unacknowledged,
+    assignments_flag_overdue,
+    assignments_flag_unheard,
+)
 
 
 @shared_task(ignore_result=True)
 def sweep_escalations() -> dict:
-    """Escalates late acknowledgements and flags overdue responses (each exactly once), then
+    """Escalates late acknowledgements, flags unheard assignments and overdue responses (each
+    exactly once), then
     stamps the sweep's heartbeat: /readyz alarms when it grows old (beat or worker gone)."""
     from notifications.models import ESCALATION_SWEEP, Heartbeat
 
     done = {
         "escalated": len(assignments_escalate_unacknowledged()),
+        "unheard": len(assignments_flag_unheard()),
         "overdue": len(assignments_flag_overdue()),
     }
     Heartbeat.beat(ESCALATION_SWEEP)

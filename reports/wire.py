@@ -74,6 +74,10 @@ def assignment_data(assignment: Assignment, report_number: str) -> dict:
         "cancel_reason": a.cancel_reason,
         "escalated_at": when(a.escalated_at),
         "overdue_at": when(a.overdue_at),
+        "delivered_at": when(a.delivered_at),
+        "seen_at": when(a.seen_at),
+        "seen_by": a.seen_by.username if a.seen_by_id else None,
+        "unheard_at": when(a.unheard_at),
     }
 
 

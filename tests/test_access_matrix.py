@@ -243,7 +243,8 @@ POST_PAGES = {"logout", "set_language"}  # the others are GET
 # --- Live events ---------------------------------------------------------------------------------
 # What each role's /ws/events/ receives when the step happens (SPEC §5).
 # A new kemacetan report is logged, Polrestabes rejects it, Dishub acknowledges and writes in
-# the chat, the first report's Dishub assignment escalates, the operator closes the new report
+# the chat, Dishub's desk reports the card seen, the first report's Dishub assignment
+# escalates and is flagged unheard, the operator closes the new report
 # (cancelling Dishub's open assignment: Dishub leaves it too), then each socket resumes.
 EVENTS = [
     ("connect: snapshot of the report's assignments",   "4401 4401 4401 full full masked - - - 4401"),
@@ -253,7 +254,11 @@ EVENTS = [
     ("assignment.acknowledged (assignment.updated)",    "4401 4401 4401 full full masked - - - 4401"),
     ("assignment.dispatched with DSH-01",               "4401 4401 4401 full full masked - - masked 4401"),
     ("message.created",                                 "4401 4401 4401 full full masked - - masked 4401"),
+    # Receipts (SPEC §12): Dishub's desk has the card on screen.
+    ("assignment.seen (assignment.updated)",            "4401 4401 4401 full full masked - - masked 4401"),
     ("assignment.escalated",                            "4401 4401 4401 full full masked - - - 4401"),
+    # Nobody's screen at Dishub showed the first report's assignment: the command centre alone.
+    ("assignment.unheard",                              "4401 4401 4401 full full - - - - 4401"),
     ("report.closed: Dishub's assignment cancelled",    "4401 4401 4401 full full withheld - - withheld 4401"),
     ("resume after the last event seen",                "4401 4401 4401 full full masked+withheld - withheld withheld 4401"),
 ]  # fmt: skip
@@ -427,6 +432,7 @@ def observe_live(world, role: str) -> list[str]:
     """What `role`'s websocket gets through the steps of EVENTS, one value per step."""
     from notifications.consumers import UNAUTHENTICATED
     from reports.escalation import assignments_escalate_unacknowledged
+    from reports.services.receipts import assignment_seen
 
     client = client_for(world, role)
     headers = [(b"origin", b"http://testserver")]
@@ -493,7 +499,11 @@ def observe_live(world, role: str) -> list[str]:
         steps.append(verdict(await drain(socket)))
         await run(services.message_post)(author=users["assigned"], report=new, body="Meluncur")
         steps.append(verdict(await drain(socket)))
+        await run(assignment_seen)(users["assigned"], assignment.pk)
+        steps.append(verdict(await drain(socket)))
         await run(_escalate_now)(assignments_escalate_unacknowledged)
+        steps.append(verdict(await drain(socket)))
+        await run(_unheard_now)()
         steps.append(verdict(await drain(socket)))
         await run(services.report_close)(actor=operator, report=new, reason="resolved")
         steps.append(verdict(await drain(socket)))
@@ -505,6 +515,16 @@ def observe_live(world, role: str) -> list[str]:
 
     run_until_settled(scenario)
     return steps
+
+
+def _unheard_now():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports.escalation import assignments_flag_unheard
+
+    assert assignments_flag_unheard(now=timezone.now() + timedelta(seconds=20))
 
 
 def _escalate_now(escalate):
@@ -549,7 +569,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 1130
+    assert size == 1150
 
 
 def test_token_and_session_agree(world, no_rate_limits):

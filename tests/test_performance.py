@@ -65,6 +65,28 @@ def test_even_number_of_samples(make_report):
     assert dishub["within_target_pct"] == pytest.approx(75.0)
 
 
+def test_time_to_a_screen_and_to_seen_and_unheard_per_agency(make_report):
+    """SPEC §12: notified → delivered (first screen), notified → seen (a person), medians per
+    agency; an assignment nobody's screen showed in time counts as unheard."""
+    receipts = [(2, 10, False), (4, 30, False), (60, None, True)]  # (to screen, to seen, unheard)
+    for minute, (delivered, seen, unheard) in enumerate(receipts):
+        received = WIB_MORNING + timedelta(minutes=minute)
+        assignment = dishub_assignment(make_report, received=received, ack=90, arrive=300)
+        notified = received + timedelta(seconds=5)
+        Assignment.objects.filter(pk=assignment.pk).update(
+            delivered_at=notified + timedelta(seconds=delivered),
+            seen_at=notified + timedelta(seconds=seen) if seen is not None else None,
+            unheard_at=notified + timedelta(seconds=15) if unheard else None,
+        )
+    dishub = row("dishub")
+    assert dishub["delivery_seconds_median"] == pytest.approx(4)  # 2, 4, 60
+    assert dishub["seen_seconds_median"] == pytest.approx(20)  # (10 + 30) / 2
+    assert dishub["unheard"] == 1
+    other = row("damkar")
+    assert (other["delivery_seconds_median"], other["seen_seconds_median"]) == (None, None)
+    assert other["unheard"] == 0
+
+
 def test_no_samples_give_null_not_zero(make_report):
     dishub_assignment(make_report, received=WIB_MORNING, status="notified")
     dishub = row("dishub")

@@ -72,10 +72,10 @@ def test_the_table_csv_has_one_row_per_agency_with_the_selectors_numbers(
     assert [row[1] for row in rows[1:]] == [r["agency"] for r in expected]
     dishub = by_first(rows, 1)["dishub"]
     assert dishub == [
-        "", "dishub", "Dishub", "5", "3", "3", "3", "1", "1",
+        "", "dishub", "Dishub", "5", "3", "3", "3", "1", "1", "0", "", "",
         "30.0", "46.0", "300.0", "780.0", "66.7", "600", "tidak",
     ]  # fmt: skip
-    assert by_first(rows, 1)["basarnas"][9:14] == ["", "", "", "", ""]  # no sample: empty
+    assert by_first(rows, 1)["basarnas"][10:17] == [""] * 7  # no sample: empty
 
 
 def test_the_table_xlsx_has_the_same_numbers_and_the_context(supervisor_client, fixture):
@@ -89,7 +89,8 @@ def test_the_table_xlsx_has_the_same_numbers_and_the_context(supervisor_client, 
     table = [list(row) for row in workbook["Kinerja"].iter_rows(values_only=True)]
     dishub = by_first(table, 1)["dishub"]
     assert dishub == [
-        None, "dishub", "Dishub", 5, 3, 3, 3, 1, 1, 30, 46, 300, 780, 66.7, 600, "tidak",
+        None, "dishub", "Dishub", 5, 3, 3, 3, 1, 1, 0, None, None, 30, 46, 300, 780, 66.7, 600,
+        "tidak",
     ]  # fmt: skip
     buckets = by_first([list(r) for r in workbook["Waktu tanggap"].iter_rows(values_only=True)], 0)
     assert buckets["Dishub"] == ["Dishub", 3, 2, 0, 1, 0, 0, 0]  # 100, 300 | 900

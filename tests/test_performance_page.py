@@ -90,11 +90,12 @@ def test_the_table_shows_the_selectors_numbers(supervisor_client, make_report):
     shown = next(r for r in response.context["table"] if r["agency"] == "dishub")
     assert {key: shown[key] for key in expected} == expected
     # rank, agency, assignments, acknowledged, on scene, resolved, rejected, escalated,
-    # ack median / p90, response median / p90 (m:ss), within target, target
+    # unheard, to a screen / seen (medians, none here), ack median / p90, response median /
+    # p90 (m:ss), within target, target
     assert row_cells(response.text, "ranking", "dishub") == [
         "–",
         "Dishub sampel < 10, tidak diperingkat",
-        "3", "3", "3", "3", "0", "0",
+        "3", "3", "3", "3", "0", "0", "0", "–", "–",
         "0:30", "0:46", "5:00", "13:00",
         "▼ 66,7 %", "10:00",
     ]  # fmt: skip

@@ -23,6 +23,10 @@ SLUG = {"slug_field": "code", "read_only": True}
 class AssignmentSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(**SLUG)
     report_number = serializers.CharField(source="report.number", read_only=True)
+    seen_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True,
+        help_text="Who of the agency first had the card on screen (SPEC §12).",
+    )  # fmt: skip
     unit_id = serializers.IntegerField(
         source="unit_ref_id", read_only=True, allow_null=True,
         help_text="The fleet unit serving it (agencies with units); `unit` is its call sign.",
@@ -54,6 +58,10 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "escalated_at",
             "overdue_at",
+            "delivered_at",
+            "seen_at",
+            "seen_by",
+            "unheard_at",
         ]
         read_only_fields = fields
 

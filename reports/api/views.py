@@ -280,7 +280,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             access.own_assignments(access.viewer_of(self.request))
-            .select_related("agency", "report")
+            .select_related("agency", "report", "seen_by")
             .annotate(queue_rank=QUEUE_RANK)
             .order_by("queue_rank", "report__priority", "notified_at", "pk")
         )

@@ -2,7 +2,7 @@
  * done by the modules in agency/, one job each, whose imports only point down; this one wires
  * the cards' buttons to their steps and applies the live connection's news: the queue, the
  * open details, the fleet, and a beep for new work. */
-import { banner, beep, connectLive } from "./live.js";
+import { banner, beep, connectLive, watchSeen } from "./live.js";
 import { own, queue, setLive } from "./agency/context.js";
 import * as actions from "./agency/actions.js";
 import * as alerting from "./agency/alerting.js";
@@ -43,4 +43,7 @@ alerting.init();
 fleet.init();
 desk.init({ act: actions.act, openForm: actions.openForm, openDetail: detail.openDetail });
 detail.init();
-setLive(connectLive({ onSnapshot, onEvent, onStatus: banner }));
+// receipts: this desk tells the command centre what it has shown and what a person has seen.
+const connection = connectLive({ onSnapshot, onEvent, onStatus: banner, receipts: true });
+setLive(connection);
+watchSeen(connection, document.getElementById("queue"));

@@ -17,6 +17,7 @@ import { presence } from "./console/presence.js";
 import * as reportView from "./console/report_view.js";
 import * as sending from "./console/sending.js";
 import * as telephony from "./console/telephony.js";
+import * as unheard from "./console/unheard.js";
 
 for (const kecamatan of config.kecamatan) {
   const option = document.createElement("option");
@@ -44,6 +45,7 @@ openReports.init({
 connectLive({
   onSnapshot(snapshot) {
     presence.update(snapshot.presence);
+    unheard.onSnapshot(snapshot);
     telephony.onSnapshot(snapshot);
     openReports.reloadSoon();
     document.dispatchEvent(new CustomEvent("dispatch:snapshot"));
@@ -51,6 +53,7 @@ connectLive({
   onEvent(event) {
     if (!event.report) return; // a unit's own event: the open reports did not change
     document.dispatchEvent(new CustomEvent("dispatch:event", { detail: event }));
+    unheard.onEvent(event);
     if (event.kind === "assignment.escalated" || event.kind === "assignment.overdue") beep(true);
     openReports.reloadSoon();
   },

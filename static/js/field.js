@@ -165,7 +165,9 @@ function connect() {
       if (status === "unauthorized") UI.banner(status);
       if (status === "connected") flush();
     },
+    receipts: true, // the command centre sees that the crew has it (SPEC §12)
   });
+  UI.watchSeen(live, $("job"));
 }
 
 // --- GPS -----------------------------------------------------------------------------------------
@@ -275,6 +277,7 @@ function renderChoices() {
 }
 
 function renderJob({ assignment, report }) {
+  $("job").dataset.assignment = assignment.id; // seen when on screen (UI.watchSeen)
   $("job-number").textContent = report.number;
   $("job-priority").textContent = `P${report.priority}`;
   $("job-priority").dataset.priority = report.priority;

@@ -98,6 +98,7 @@ export function connectLive(handlers) {
           seen.clear();
         }
         handlers.onSnapshot && handlers.onSnapshot(data);
+        if (handlers.receipts) acknowledgeSnapshot(data);
         if (warnings) warnings.snapshot(data.cap_alerts, clock);
         handlers.onStatus && handlers.onStatus("connected");
         return;
@@ -115,6 +116,9 @@ export function connectLive(handlers) {
       if (seen.has(data.event_id) || (lastEventId !== null && data.event_id <= lastEventId)) return;
       remember(data.event_id);
       handlers.onEvent && handlers.onEvent(data);
+      // Shown: the new work reached this agency's screen (SPEC §12). Only the frames that
+      // bring new work are acknowledged: the others would tell the server nothing.
+      if (handlers.receipts && data.type === "assignment.created") send({ type: "ack", event_id: data.event_id });
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4401) { handlers.onStatus && handlers.onStatus("unauthorized"); return; }
@@ -124,16 +128,24 @@ export function connectLive(handlers) {
     });
   }
 
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** The cards a snapshot drew that no screen of the agency had shown yet: delivered now. */
+  function acknowledgeSnapshot(data) {
+    const ids = (data.assignments || []).filter((a) => !a.delivered_at).map((a) => a.id);
+    if (ids.length) send({ type: "ack", assignments: ids.slice(0, 500) });
+  }
+
   connect();
   return {
     now: () => new Date(Date.now() + offset),
     close: () => { clearTimeout(timer); if (socket) socket.close(); },
     /** Sends a frame if the socket is open (the field app's positions); false otherwise. */
-    send: (frame) => {
-      if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-      socket.send(JSON.stringify(frame));
-      return true;
-    },
+    send,
     /** The last event id applied (tests, diagnostics). */
     lastEventId: () => lastEventId,
   };
@@ -217,6 +229,46 @@ export function time(iso, withDate) {
 export function level(elapsedMs, targetSeconds) {
   const ratio = elapsedMs / 1000 / targetSeconds;
   return ratio >= 1 ? "red" : ratio >= 0.7 ? "amber" : "green";
+}
+
+/** Seen (SPEC §12): tells the server, once per assignment, that a card of it (an element
+ *  with `data-assignment` under `root`) is at least half on screen while the page is
+ *  visible, i.e. a person of the agency has it in front of them. `live` is connectLive's
+ *  connection; a receipt that could not be sent (no socket) is tried again. */
+export function watchSeen(live, root) {
+  const sent = new Set();
+  const visible = new Set();
+  function report() {
+    if (document.visibilityState !== "visible") return;
+    for (const element of visible) {
+      const id = Number(element.dataset.assignment);
+      if (!id || sent.has(id) || !element.isConnected) continue;
+      if (live.send({ type: "seen", assignment: id })) sent.add(id);
+    }
+  }
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (entry.isIntersecting) visible.add(entry.target); else visible.delete(entry.target);
+    }
+    report();
+  }, { threshold: 0.5 });
+  const observeAll = () => {
+    if (root.dataset.assignment !== undefined) observer.observe(root);
+    root.querySelectorAll("[data-assignment]").forEach((element) => observer.observe(element));
+    report();
+  };
+  new MutationObserver(observeAll).observe(root, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["data-assignment"],
+  });
+  document.addEventListener("visibilitychange", report);
+  setInterval(report, 5000);
+  observeAll();
+}
+
+/** A time of day with seconds, in Jakarta's zone ("14.02.03"): receipts are seconds apart. */
+export function clockTime(iso) {
+  return new Intl.DateTimeFormat(document.documentElement.lang || "id",
+    { timeZone: "Asia/Jakarta", hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(new Date(iso));
 }
 
 /** The "connection lost" banner follows the live status; a session that ended logs in again. */

@@ -2,11 +2,15 @@
  * live from /ws/events/. Markers are kept by id and updated in place (setLatLng / setIcon),
  * never redrawn all at once: a city of a thousand moving units stays smooth. */
 import { alarmBadge, api, banner, connectLive } from "./live.js";
+import { createPresence } from "./presence.js";
 
 const config = JSON.parse(document.getElementById("live-config").textContent);
 const OPEN = new Set(["notified", "acknowledged", "dispatched", "on_scene"]);
 const COLOURS = { 1: "#c62828", 2: "#ef6c00", 3: "#2e7d32" };
 const agencyName = Object.fromEntries(config.agencies.map((a) => [a.code, a.short_name]));
+// Who is online per agency (SPEC §12): the command centre's snapshot carries it.
+const presence = createPresence(config.agencies.filter((a) => a.active !== false));
+const presenceStrip = document.getElementById("map-presence");
 const centroid = Object.fromEntries(config.kecamatan.map((k) => [k.code, [Number(k.latitude), Number(k.longitude)]]));
 const reports = new Map(); // id → { report, marker }
 const units = new Map(); // id → { unit, marker }
@@ -271,12 +275,14 @@ connectLive({
     for (const id of [...reports.keys()]) if (!seen.has(id)) { map.removeLayer(reports.get(id).marker); reports.delete(id); }
     for (const report of seen.values()) upsertReport(report);
     for (const unit of snapshot.units || []) upsertUnit(unit);
+    if (snapshot.presence) { presence.update(snapshot.presence); presence.summary(presenceStrip); }
   },
   onEvent(event) {
     if (event.type === "unit.updated") upsertUnit(event.unit);
     else if (event.report) upsertReport(event.report);
   },
   onLive(frame) {
+    if (frame.type === "presence.updated") { presence.update(frame.presence); presence.summary(presenceStrip); return; }
     // The units that moved since the last frame, coalesced by the server (SPEC §7).
     if (frame.type === "unit.positions") frame.units.forEach(upsertUnit);
   },

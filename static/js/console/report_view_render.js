@@ -1,7 +1,9 @@
 /* Drawing the console's report view (report_view.js): the report as it stands, its agencies
  * with their clocks, the attached calls, the chat and the timeline. */
 import { alarmBadge, alarming, duration, time } from "../live.js";
+import { receiptWords, unheard } from "../presence.js";
 import { $, agencyName, config, hasPeers } from "./context.js";
+import { presence } from "./presence.js";
 
 const OPEN = new Set(["notified", "acknowledged", "dispatched", "on_scene"]);
 const view = () => $("#report-view");
@@ -71,6 +73,7 @@ function renderAssignments(report, actions) {
       facts.push(interpolate(gettext("ETA %(time)s"), { time: time(new Date(Date.parse(a.dispatched_at) + a.eta_minutes * 60000).toISOString()) }, true));
     }
     if (facts.length) item.append(el("p", "rv-a-facts", facts.join(" · ")));
+    item.append(receiptLine(a));
     // Both clocks run from when the agency was notified: until it answered (acknowledged,
     // dispatched or rejected), and until its unit was on scene.
     const clocks = el("p", "rv-a-clocks");
@@ -84,6 +87,30 @@ function renderAssignments(report, actions) {
     if (a.resolution_note) item.append(el("p", "rv-a-note", a.resolution_note));
     list.append(item);
   }
+}
+
+/** What reached the agency (SPEC §12): delivered to a screen, seen by a person; while it
+ *  waits unseen, that it has not reached any screen yet — or, past DISPATCH_UNHEARD_SECONDS,
+ *  that nobody heard it, with the number to call. */
+function receiptLine(a) {
+  const line = el("p", "rv-a-receipt");
+  const words = receiptWords(a);
+  if (unheard(a)) {
+    line.classList.add("unheard");
+    line.append(gettext("Not heard: no screen of the agency has shown it. Call them."));
+    const number = presence.phoneOf(a.agency);
+    if (number) {
+      const phone = el("a", "", `☎ ${number}`);
+      phone.href = `tel:${number.replace(/[^\d+]/g, "")}`;
+      line.append(" ", phone);
+    }
+  } else if (words) {
+    line.textContent = words;
+  } else if (a.status === "notified") {
+    line.classList.add("waiting");
+    line.textContent = gettext("not on any screen of the agency yet");
+  }
+  return line;
 }
 
 /** A clock from `since` to `until` (running while `until` is empty). */
@@ -200,6 +227,9 @@ function describe(event) {
     case "assignment.cancelled": return data.reason ? say(gettext("%(agency)s cancelled: %(reason)s"), { reason: data.reason }) : say(gettext("%(agency)s cancelled"));
     case "assignment.escalated": return say(gettext("%(agency)s late to acknowledge"));
     case "assignment.overdue": return say(gettext("%(agency)s past the response target"));
+    case "assignment.delivered": return say(gettext("%(agency)s: on a screen"));
+    case "assignment.seen": return say(gettext("%(agency)s: seen"));
+    case "assignment.unheard": return say(gettext("%(agency)s did not hear it: no screen showed it"));
     case "assignment.unit_diverted": return say(gettext("%(agency)s: unit %(unit)s diverted to %(number)s"), { unit: data.unit, number: data.to_report });
     case "report.edited": return interpolate(gettext("Report corrected: %(fields)s"), { fields: (data.fields || []).map(fieldName).join(", ") }, true);
     case "call.attached": return data.note ? interpolate(gettext("Another call attached: %(note)s"), { note: data.note }, true) : gettext("Another call attached");
