@@ -13,6 +13,7 @@ from interop.api import (
     ReportHandoverView,
 )
 from performance.api import AgencyPerformanceView
+from reports.api.push import PushKeyView, PushSubscriptionView, desk_service_worker
 from reports.api.views import AssignmentViewSet, CallViewSet, ReportViewSet
 from telephony.api import AmlView, AnsweringStatsView, CallDismissView, CallEventView
 from units.api.views import AssignmentUnitsView, UnitViewSet
@@ -45,5 +46,9 @@ urlpatterns = [
     path("reports/<int:pk>/eido/", ReportEidoView.as_view(), name="report-eido"),
     path("reports/<int:pk>/handover/", ReportHandoverView.as_view(), name="report-handover"),
     path("eido/", EidoImportView.as_view(), name="eido-import"),
+    # Web Push on a device (SPEC §12, issue 40 §4).
+    path("push/subscriptions/", PushSubscriptionView.as_view(), name="push-subscriptions"),
+    path("push/key/", PushKeyView.as_view(), name="push-key"),
+    path("push/worker.js", desk_service_worker, name="push-worker"),
     path("", include(router.urls)),
 ]

@@ -562,6 +562,17 @@ DISPATCH_LATE_SYNC_SECONDS = 120
 DISPATCH_POSITION_COALESCE_SECONDS = 1.0
 # An agency's shift, for its handover page (issue 17 §5): what escalated in the last N hours.
 DISPATCH_SHIFT_HOURS = env.int("DISPATCH_SHIFT_HOURS", default=8)
+# Web Push to phones in a pocket (SPEC §12, issue 40 §4; notifications/webpush.py). The VAPID
+# private key: a PEM text, the path of a PEM file, or empty — then one is generated once into
+# VAR_DIR/vapid_private.pem (set it when several hosts send: each would make its own).
+# WEBPUSH_SUBJECT is the contact push services are given (mailto: or https:); WEBPUSH_TTL how
+# long a push service keeps a message for a phone that is off (seconds).
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_SUBJECT = env.str("WEBPUSH_SUBJECT", default="mailto:admin@dispatch112.invalid")
+WEBPUSH_TTL = env.int("WEBPUSH_TTL", default=900)
+# Push endpoints on http:// or on this machine are refused unless DEBUG or this (the tests'
+# local push service).
+WEBPUSH_ALLOW_INSECURE_ENDPOINTS = env.bool("WEBPUSH_ALLOW_INSECURE_ENDPOINTS", default=False)
 
 LOGGING = {
     "version": 1,

@@ -27,7 +27,7 @@ from notifications.publish import (
     unit_group,
 )
 
-from . import wire
+from . import push, wire
 from .access import CallerFields, live_audience
 from .models import UNIT_BUSY_STATUSES, Assignment, Event, Message, Report
 from .privacy import shown
@@ -139,6 +139,7 @@ def publish_events(events: list[Event], known: dict | None = None) -> None:
     payloads = live_payloads(events, known)
     if (captured := getattr(_capture, "reports", None)) is not None:
         captured.update((p["report"]["id"], p["report"]) for p in payloads if "report" in p)
+    push.after_publish(payloads)  # Web Push to closed tabs (SPEC §12): never raises, never waits
     if not send_events(frames_by_group(payloads)):
         ids = [e.pk for e in events]
         logger.error(

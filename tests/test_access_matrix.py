@@ -192,6 +192,18 @@ API = [
       "location_latitude": "-6.9667", "location_longitude": "110.4167",
       "location_accuracy": "25", "location_source": "GPS"}, None,
                                                                       "401 401 403 403 403 403 403 403 403 201"),
+    # Web Push on a device (SPEC §12): the people whose work comes to them — agency staff and
+    # field officers — hand in their browser's subscription and read the key to make it; the
+    # desk's service worker is public like the field app's.
+    ("GET", "push-key", "/api/v1/push/key/", None, None,             "401 401 403 403 403 200 200 200 200 403"),
+    ("POST", "push-subscriptions", "/api/v1/push/subscriptions/",
+     {"endpoint": "https://fcm.googleapis.com/fcm/send/matrix-1",
+      "keys": {"p256dh": "BD4pywApjh1uyKqUyn98E6-6waF57OZVzQzwFuBayGa81VqeHgzN15En39HRI6M_wjIzLScUpz6ecLkG13zLkg8",
+               "auth": "ZwSdUEJ-vDKINvo5uBoaiA"}}, None,          "401 401 403 403 403 201 201 201 201 403"),
+    ("DELETE", "push-subscriptions", "/api/v1/push/subscriptions/",
+     {"endpoint": "https://fcm.googleapis.com/fcm/send/matrix-1"}, None,
+                                                                      "401 401 403 403 403 204 204 204 204 403"),
+    ("GET", "push-worker", "/api/v1/push/worker.js", None, None,     "200 200 200 200 200 200 200 200 200 200"),
     # Signing in and out; the schema and its docs are public (no data in them).
     ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200 200 200"),
     ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204 204 204"),
@@ -569,7 +581,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 1150
+    assert size == 1190
 
 
 def test_token_and_session_agree(world, no_rate_limits):

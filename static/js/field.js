@@ -333,7 +333,7 @@ function announce(job) {
   const title = interpolate(gettext("New assignment %s"), [job.report.number]);
   const body = `${job.report.category_name} · ${job.report.address}`;
   if ("Notification" in window && Notification.permission === "granted" && navigator.serviceWorker) {
-    navigator.serviceWorker.ready.then((registration) => registration.showNotification(title, { body, tag: "assignment", renotify: true, vibrate: [400, 150, 400] })).catch(() => {});
+    navigator.serviceWorker.ready.then((registration) => registration.showNotification(title, { body, tag: `assignment-${job.assignment.id}`, renotify: true, vibrate: [400, 150, 400] })).catch(() => {});
   }
 }
 

@@ -1,8 +1,10 @@
-/* Dispatch 112 field app — service worker (scope /field/). The app shell is cached at
+{% load static %}/* Dispatch 112 field app — service worker (scope /field/). The app shell is cached at
  * install, so the app opens with no network after one visit; every GET of the shell and of
  * the API is network-first (fresh data when there is signal) with the cached copy as the
  * fallback. Taps are never sent from here: the page queues them (field.js). */
 "use strict";
+// Web Push (SPEC §12): a new dispatch to the unit shows with the app closed; a tap opens it.
+importScripts("{% static 'js/push_sw.js' %}");
 const CACHE = "dispatch112-{{ version }}";
 const SHELL = {{ shell|safe }};
 
