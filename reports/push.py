@@ -10,11 +10,13 @@ what and where — number, incident type, address, priority — never who called
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import OrderedDict
 from functools import partial
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.templatetags.static import static
 from django.urls import reverse
@@ -71,8 +73,18 @@ def push_message(payload: dict, *, url: str, unit: str = "") -> dict:
         "kind": payload["kind"],
         "assignment": assignment["id"],
         "priority": report["priority"],
-        "icon": static("img/icon-192.png"),
+        "icon": _icon(),
     }
+
+
+@functools.cache
+def _icon() -> str:
+    """The app's icon, by its served name. Where the static files were never collected (a
+    production-mode server in the tests), the plain path: a push is never lost to an icon."""
+    try:
+        return static("img/icon-192.png")
+    except ValueError:
+        return f"{settings.STATIC_URL}img/icon-192.png"
 
 
 # --- Who: run on the push threads, as a subquery of the subscriptions' ------------------------
