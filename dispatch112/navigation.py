@@ -22,6 +22,7 @@ SCREENS = (
     ("performance", _("Performance"), {Role.OPERATOR, Role.SUPERVISOR}, ("performance-agency",)),
     ("agency-history", _("History"), {Role.AGENCY_STAFF, Role.FIELD}, ()),
     ("agency-handover", _("Handover"), {Role.AGENCY_STAFF}, ()),
+    ("status", _("Status"), {Role.OPERATOR, Role.SUPERVISOR}, ()),
 )
 
 

@@ -425,6 +425,15 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 3600)
 # The largest request body: a report with every field at its maximum, escaped, is ~40 KB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 128 * 1024
 
+# --- Operations: GET /metrics (SPEC §12, issue 40 §5) ---------------------------------------------
+# Prometheus may read /metrics from these addresses (IPs or networks; the request's REMOTE_ADDR:
+# behind a proxy every request comes from the proxy, so use the token there) or with the header
+# `Authorization: Bearer <METRICS_TOKEN>` (empty: no token is accepted).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Scraped over plain HTTP inside the private network: never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
+
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API client gets 401 with a WWW-Authenticate header.

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from dispatch112 import views
+from dispatch112 import operations, views
 from telephony import views as telephony_views
 from units import views as unit_views
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", operations.metrics_view, name="metrics"),
+    path("status/", operations.status, name="status"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("console/", views.console, name="console"),
     path("agency/", views.agency_dashboard, name="agency-dashboard"),

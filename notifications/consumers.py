@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from . import positions, presence, providers
+from . import metrics, positions, presence, providers
 from .fanout import LAYER_LOST, fanout_for, membership_refresh_seconds, stopping
 from .layer import stoppable_receive
 from .outage import LAYER_ERRORS, RETRY_HINT_MS, outage
@@ -94,6 +94,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if (counted := state.presence_of(user)) is not None:
             self.counted = counted
             presence.tracker().joined(counted)
+        self.metered = metrics.socket_opened(*providers.socket_labels(user))  # /metrics
         if (scope := state.positions_scope(user)) is not None:
             self.positions = positions.hub()
             await self.positions.join(self, scope)
@@ -272,6 +273,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             hub.leave(self)
         if counted := self.__dict__.pop("counted", None):
             presence.tracker().left(counted)
+        if metered := self.__dict__.pop("metered", None):
+            metrics.socket_closed(metered)
         if membership := getattr(self, "membership", None):
             membership.cancel()
 

@@ -40,6 +40,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from . import metrics
 from .layer import stoppable_receive
 from .outage import LAYER_ERRORS, outage
 from .publish import IDS_MESSAGE, PUBLISHED_GROUP
@@ -73,8 +74,9 @@ class ProcessFanout:
         # Every group the channel was added to, to leave them all when the fan-out stops.
         self._subscribed: set[str] = set()
         self._tasks: list[asyncio.Task] = []
-        # group → [(event id, text, arrived)] held for ORDER_HOLD; group → its release task.
-        self._held: dict[str, list[tuple[int, str, float]]] = defaultdict(list)
+        # group → [(event id, text, arrived, published at)] held for ORDER_HOLD; group → its
+        # release task.
+        self._held: dict[str, list[tuple[int, str, float, float | None]]] = defaultdict(list)
         self._releasing: dict[str, asyncio.Task] = {}
         self._wake: dict[str, asyncio.Event] = {}
         # Every event id up to `_upto` is known to be published (None: not yet known where
@@ -186,20 +188,23 @@ class ProcessFanout:
                 continue
             group = message.get("group")
             if kind == "dispatch.events" and (ids := message.get("ids")) is not None:
-                self._hold(group, ids, message["texts"])
+                self._hold(group, ids, message["texts"], message.get("at"))
                 continue
             await self._deliver(group, kind, message)
 
     async def _deliver(self, group, kind: str, message: dict) -> None:
-        for member in list(self.members.get(group, ())):
+        members = list(self.members.get(group, ()))
+        for member in members:
             try:
                 await member.deliver(message["texts"], message.get("ids"))
             except Exception:
                 logger.exception("Could not write to a dashboard")
+        if members and (at := message.get("at")) is not None:
+            metrics.delivered(at)  # once per batch written, not per socket
 
-    def _hold(self, group: str, ids: list[int], texts: list[str]) -> None:
+    def _hold(self, group: str, ids: list[int], texts: list[str], at: float | None) -> None:
         now = asyncio.get_running_loop().time()
-        self._held[group].extend((i, t, now) for i, t in zip(ids, texts, strict=True))
+        self._held[group].extend((i, t, now, at) for i, t in zip(ids, texts, strict=True))
         if group not in self._releasing:
             self._releasing[group] = asyncio.ensure_future(self._release(group))
         elif wake := self._wake.get(group):
@@ -235,9 +240,9 @@ class ProcessFanout:
             while held := self._held.get(group):
                 now = loop.time()
                 upto = self._upto if self._upto is not None else -1
-                due = [i for i, _, arrived in held if i <= upto or arrived + ORDER_HOLD <= now]
+                due = [i for i, _, arrived, _ in held if i <= upto or arrived + ORDER_HOLD <= now]
                 if not due:
-                    oldest = min(arrived for _, _, arrived in held)
+                    oldest = min(arrived for _, _, arrived, _ in held)
                     wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), max(oldest + ORDER_HOLD - now, 0))
@@ -247,7 +252,11 @@ class ProcessFanout:
                     self._advance(mark)
                 out = sorted((f for f in held if f[0] <= mark), key=lambda f: f[0])
                 self._held[group] = [f for f in held if f[0] > mark]
-                message = {"texts": [t for _, t, _ in out], "ids": [i for i, _, _ in out]}
+                message = {
+                    "texts": [f[1] for f in out],
+                    "ids": [f[0] for f in out],
+                    "at": min((f[3] for f in out if f[3] is not None), default=None),
+                }
                 await self._deliver(group, "dispatch.events", message)
         finally:
             if self._releasing.get(group) is asyncio.current_task():

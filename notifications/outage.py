@@ -11,6 +11,8 @@ import logging
 import threading
 import time
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 # What a client is told to wait before it reconnects (the `unavailable` frame before the close);
@@ -46,6 +48,7 @@ class Outage:
     def lost(self, error: BaseException | None = None, where: str = "") -> bool:
         """Records an error talking to the layer; logs only the first of an outage. True when
         this call began the outage."""
+        metrics.layer_error()  # every error, not only the first of an outage
         with self._lock:
             if self.since is not None:
                 return False

@@ -18,6 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 Deliveries = list[tuple[str, dict]] | tuple[()]
@@ -48,6 +50,9 @@ def send_events(frames: dict[str, list[tuple[int, str]]]) -> bool:
     consumers keep every socket in id order without parsing them, SPEC §12a). The domain
     decides the frames and their audience (reports.live); this only carries them. False if
     the layer was unavailable (logged; clients catch up by resuming)."""
+    # When they were published, just after their commit: each process's fan-out observes how
+    # long they took to reach its sockets (dispatch_delivery_seconds). Not in the frames.
+    at = metrics.now()
     deliveries = [
         (
             group,
@@ -56,13 +61,16 @@ def send_events(frames: dict[str, list[tuple[int, str]]]) -> bool:
                 "group": group,
                 "texts": [text for _, text in pairs],
                 "ids": [event_id for event_id, _ in pairs],
+                "at": at,
             },
         )
         for group, pairs in frames.items()
     ]
     ids = sorted({event_id for pairs in frames.values() for event_id, _ in pairs})
     published = [(PUBLISHED_GROUP, {"type": IDS_MESSAGE, "group": PUBLISHED_GROUP, "ids": ids})]
-    return deliver_safely(deliveries, then=published)
+    if sent := deliver_safely(deliveries, then=published):
+        metrics.published(len(ids))
+    return sent
 
 
 def encode(payload: dict) -> str:
@@ -80,6 +88,7 @@ def deliver_safely(deliveries: list[tuple[str, dict]], then: Deliveries = ()) ->
         outage.lost(error, "publishing")  # one line per outage, not a traceback per publish
         return False
     except Exception:
+        metrics.layer_error()
         logger.exception("The channel layer is unavailable")
         return False
     outage.back()

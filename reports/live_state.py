@@ -58,6 +58,13 @@ def presence_of(user) -> tuple[str, str] | None:
     return None
 
 
+def socket_labels(user) -> tuple[str, str]:
+    """The socket's labels in /metrics' dispatch_websockets (issue 40 §5): its role and its
+    agency ("" for the command centre)."""
+    viewer = access.as_viewer(user)
+    return (str(viewer.role), viewer.agency_code or "")
+
+
 def snapshot(user) -> dict:
     """Every open assignment the user may see, each with its report."""
     viewer = access.as_viewer(user)

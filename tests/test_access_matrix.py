@@ -207,6 +207,9 @@ API = [
     # Signing in and out; the schema and its docs are public (no data in them).
     ("POST", "api-token", "/api/v1/auth/token/", "own credentials", None, "400 400 200 200 200 200 200 200 200 200"),
     ("POST", "api-logout", "/api/v1/auth/logout/", None, None,       "401 401 204 204 204 204 204 204 204 204"),
+    # Prometheus (SPEC §12): by address or token, not by role; the test client is 127.0.0.1,
+    # in METRICS_ALLOWED_IPS by default (tests/test_metrics.py: other addresses get 403).
+    ("GET", "metrics", "/metrics", None, None,                       "200 200 200 200 200 200 200 200 200 200"),
     ("GET", "schema", "/api/schema/", None, None,                     "200 200 200 200 200 200 200 200 200 200"),
 ]  # fmt: skip
 
@@ -230,6 +233,7 @@ PAGES = [
     ("performance-answering-csv", "/performance/answering.csv", "302 302 403 200 200 403 403 403 403 403"),
     ("performance-assignments-csv", "/performance/assignments.csv", "302 302 403 200 200 403 403 403 403 403"),
     ("performance-assignments-xlsx", "/performance/assignments.xlsx", "302 302 403 200 200 403 403 403 403 403"),
+    ("status", "/status/",                                  "302 302 403 200 200 403 403 403 403 403"),
     # Open311 GeoReport v2 (SPEC §10): public reading, as the format intends; only what came
     # through Open311, without submitters (the report under test is a call: never there).
     ("open311-root", "/open311/v2/",                        "200 200 200 200 200 200 200 200 200 200"),
@@ -581,7 +585,7 @@ def test_every_route_is_in_the_matrix():
 def test_the_matrix_size():
     """Printed in the issue note: how many cells the module checks."""
     size = (len(API) + len(PAGES) + len(EVENTS)) * len(ROLES)
-    assert size == 1190
+    assert size == 1210
 
 
 def test_token_and_session_agree(world, no_rate_limits):

@@ -165,15 +165,19 @@ def nav_of(client, user, path) -> list[str]:
 def test_every_role_gets_one_navigation_with_the_current_screen_marked(
     client, operator, supervisor, worked, admin_user
 ):
-    assert nav_of(client, operator, "/console/") == ["Konsol*", "Papan", "Peta", "Kinerja"]
+    assert nav_of(client, operator, "/console/") == [
+        "Konsol*", "Papan", "Peta", "Kinerja", "Status",
+    ]  # fmt: skip
     assert nav_of(client, supervisor, "/performance/agency/dishub/") == [
-        "Papan", "Peta", "Kinerja*",
+        "Papan", "Peta", "Kinerja*", "Status",
     ]  # fmt: skip
     assert nav_of(client, worked["ambulans"], "/agency/history/") == [
         "Antrean", "Peta", "Riwayat*", "Serah terima",
     ]  # fmt: skip
     assert nav_of(client, worked["officer"], "/field/") == ["Lapangan*", "Riwayat"]
-    assert nav_of(client, admin_user, "/board/") == ["Papan*", "Peta", "Kinerja", "Admin"]
+    assert nav_of(client, admin_user, "/board/") == [
+        "Papan*", "Peta", "Kinerja", "Status", "Admin",
+    ]  # fmt: skip
 
 
 def test_an_english_browser_gets_the_indonesian_navigation(client, operator):

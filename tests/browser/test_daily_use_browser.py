@@ -23,7 +23,7 @@ def box(locator) -> dict:
 def test_one_navigation_marks_the_current_screen_and_leads_to_the_others(page_for):
     page = page_for("supervisor", width=1366, height=768)
     nav = page.get_by_role("navigation", name="Layar")
-    expect(nav.get_by_role("link")).to_have_text(["Papan", "Peta", "Kinerja"])
+    expect(nav.get_by_role("link")).to_have_text(["Papan", "Peta", "Kinerja", "Status"])
     expect(nav.locator("[aria-current=page]")).to_have_text("Papan")
     nav.get_by_role("link", name="Kinerja").click()
     page.wait_for_url(re.compile(r"/performance/$"))
