@@ -28,7 +28,10 @@ def settle_garbage_collector() -> None:
 
 
 def warm_up() -> None:
-    from django.db import connection
+    """Never fails the process: one that starts while the database is away (a gunicorn worker
+    replaced during an outage) boots without the database's part and answers 503 until it is
+    back; a worker failing to boot would have made gunicorn exit (CI, 2026-12-07)."""
+    from django.db import DatabaseError, connection
     from django.test import RequestFactory
     from django.urls import get_resolver
 
@@ -38,10 +41,13 @@ def warm_up() -> None:
     from reports.api import serializers
 
     get_resolver().url_patterns  # noqa: B018 — imports every view module
-    connection.ensure_connection()
-    healthz(RequestFactory().get("/healthz"))
     serializers.ReportCreateSerializer().fields  # noqa: B018 — first use imports validators
-    directory.current()  # the city's configuration, read once (agencies.directory)
+    try:
+        connection.ensure_connection()
+        healthz(RequestFactory().get("/healthz"))  # one database round trip
+        directory.current()  # the city's configuration, read once (agencies.directory)
+    except DatabaseError as error:
+        logger.warning("Started without the database (%s): 503 until it is back", error)
     # Starts the publisher loop and opens its Redis connection (a group with no members).
     deliver_safely([(WARMUP_GROUP, {"type": "warmup"})])
     connection.close_if_unusable_or_obsolete()

@@ -137,3 +137,45 @@ def test_a_stopped_database_answers_503_within_db_timeout_and_the_backlog_is_not
     assert last == [201] * 5, last  # saving again once it is back
     assert len(created) == len(set(created)) and set(created) <= saved  # each 201 saved once
     assert len(saved) == len(created)  # and nothing saved that was answered with a 503
+
+
+def test_a_worker_started_while_the_database_is_down_boots_and_answers_503(city, operator):
+    """gunicorn replaces a worker during an outage: its warm-up cannot reach the database. It
+    must boot and answer 503 (before: the worker failed to boot and gunicorn exited, taking
+    every request after it down — CI on 2026-12-07). Here the whole server starts with its
+    database stopped; /healthz (liveness) answers, a report gets 503, and once the database is
+    started the next report is saved."""
+    key = token(operator)
+    db = connection.settings_dict
+    source = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
+              "user": db["USER"] or "postgres", "dbname": db["NAME"]}  # fmt: skip
+    with single_postgres() as postgres:
+        postgres.copy_from(source, "dispatch112")
+        postgres.stop()
+        env = {
+            **server_env(),
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{postgres.port}/dispatch112",
+            "DB_TIMEOUT": str(DB_TIMEOUT),
+        }
+        server = Server("db-down-at-start", free_port(), env, kind="gunicorn")
+        try:
+            # Booted: it answers (/healthz needs the database: 503 now), and stays up.
+            deadline = time.monotonic() + 40
+            while post(server.http, key)[0] == 0 and server.process.poll() is None:
+                assert time.monotonic() < deadline, server.output()
+                time.sleep(0.5)
+            assert server.process.poll() is None, server.output()
+            status, _, seconds, _ = post(server.http, key)
+            assert status == 503, (status, server.output())
+            assert seconds <= DB_TIMEOUT + MARGIN, seconds
+            postgres.start()
+            deadline = time.monotonic() + 20
+            while (status := post(server.http, key)[0]) != 201 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert status == 201, server.output()
+            assert server.process.poll() is None, server.output()
+            log = server.output()
+        finally:
+            server.stop()
+    assert "Started without the database" in log
+    assert "Worker failed to boot" not in log
